@@ -1,0 +1,55 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+
+import { readClusterState, startLocalCluster, stopLocalCluster } from '../dev/cluster';
+import { isAlive } from '../dev/process';
+
+/** Default state directory of `fluxops dev up`, relative to the working directory. */
+export const DEFAULT_DEV_STATE_DIR = '.fluxops/dev';
+
+/** `fluxops dev up|down|status`: the embedded local edge cluster. */
+export function registerDevCommands(program: Command): void {
+  const dev = program.command('dev').description('the embedded local edge cluster (k3s-like control plane, simulated arm64 nodes)');
+
+  dev
+    .command('up')
+    .description('start the local edge cluster in the background and write a kubeconfig')
+    .option('--state-dir <dir>', 'datastore, PKI, kubeconfig and logs', DEFAULT_DEV_STATE_DIR)
+    .action(async (o: { stateDir: string }) => {
+      const stateDir = path.resolve(o.stateDir);
+      const cluster = await startLocalCluster({ stateDir, detached: true, log: (l) => console.error(`  ${l}`) });
+      console.log(`Local edge cluster ${cluster.version} is up at ${cluster.endpoint.server}`);
+      console.log(`  nodes: ${cluster.nodes.map((n) => `${n.name} (${n.arch})`).join(', ')}`);
+      console.log(`  ready in ${cluster.timings.total?.toFixed(1)} s; logs in ${path.join(stateDir, 'logs')}`);
+      console.log('');
+      console.log('Use it with kubectl:');
+      console.log(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
+      console.log('  kubectl get nodes -L kubernetes.io/arch');
+      console.log('Stop it with: fluxops dev down');
+    });
+
+  dev
+    .command('down')
+    .description('stop the local edge cluster started by `fluxops dev up`')
+    .option('--state-dir <dir>', 'as given to `dev up`', DEFAULT_DEV_STATE_DIR)
+    .option('--purge', 'also delete the datastore, PKI and kubeconfig', false)
+    .action(async (o: { stateDir: string; purge: boolean }) => {
+      const stopped = await stopLocalCluster(path.resolve(o.stateDir), { purge: o.purge });
+      console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'no local edge cluster was running');
+    });
+
+  dev
+    .command('status')
+    .description('show whether the local edge cluster runs')
+    .option('--state-dir <dir>', 'as given to `dev up`', DEFAULT_DEV_STATE_DIR)
+    .action((o: { stateDir: string }) => {
+      const state = readClusterState(path.resolve(o.stateDir));
+      if (!state) {
+        console.log('not running');
+        process.exitCode = 3;
+        return;
+      }
+      for (const p of state.processes) console.log(`${isAlive(p.pid) ? 'running' : 'stopped'}\t${p.name}\t(pid ${p.pid})`);
+      console.log(`server: ${state.server}\nkubeconfig: ${state.kubeconfig}`);
+    });
+}

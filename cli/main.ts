@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+
+import { registerDevCommands } from './dev';
+
+/** Builds the `fluxops` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('fluxops')
+    .description('GitOps continuous deployment for ARM64 edge clusters')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDevCommands(program);
+  return program;
+}
+
+/** Entry point of `bin/fluxops`; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') return code; // commander already printed help/usage
+    throw err;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}

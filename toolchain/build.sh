@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds the real components FluxOps runs against (Kubernetes control plane, kine, kwok, Pulumi
+# CLI, Node language host, Kubernetes provider) from their Go modules into a per-machine cache
+# keyed by the pinned versions in versions.env. Re-running it when the cache is complete does
+# nothing. Prints the bin directory on its last line of stdout.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=/dev/null
+source "$here/versions.env"
+
+key="$(grep -vE '^\s*(#|$)' "$here/versions.env" | sha256sum | cut -c1-12)"
+cache_root="${FLUXOPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fluxops}"
+root="$cache_root/toolchain/$key"
+bin="$root/bin"
+work="$root/build"
+mkdir -p "$bin" "$work"
+
+export GOFLAGS="-mod=mod -buildvcs=false"
+export CGO_ENABLED="${CGO_ENABLED:-1}"
+
+log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+done_marker() { echo "$root/.done-$1"; }
+is_done() { [ -f "$(done_marker "$1")" ]; }
+mark_done() { touch "$(done_marker "$1")"; }
+
+step() {
+  local name="$1"; shift
+  if is_done "$name"; then log "$name: cached"; return 0; fi
+  local start=$SECONDS
+  log "$name: building ..."
+  "$@"
+  mark_done "$name"
+  log "$name: done in $((SECONDS - start)) s"
+}
+
+# --- Kubernetes control plane + kubectl -------------------------------------------------------
+build_kubernetes() {
+  local dir="$work/kubernetes" v="${K8S_VERSION#v}"
+  local major="${v%%.*}" rest="${v#*.}"; local minor="${rest%%.*}"
+  rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+  go mod init fluxops.local/toolchain/kubernetes >/dev/null 2>&1
+  local gomod
+  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  # k8s.io/kubernetes replaces its staging modules with ./staging/...; a consumer must point each
+  # one at the matching published v0.<minor>.<patch> release.
+  local staging=0
+  while read -r mod; do
+    go mod edit -replace "$mod=$mod@v0.$minor.${v##*.}"
+    staging=$((staging + 1))
+  done < <(sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod")
+  log "kubernetes: $staging staging modules replaced"
+  go get "k8s.io/kubernetes@$K8S_VERSION" >/dev/null
+  local pkg=k8s.io/component-base/version
+  local ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=$major -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl
+}
+
+# --- kine (SQLite datastore, needs cgo) ---------------------------------------------------------
+build_kine() {
+  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/k3s-io/kine@$KINE_VERSION"
+}
+
+# --- kwok (simulated nodes and pods) -----------------------------------------------------------
+build_kwok() {
+  GOBIN="$bin" CGO_ENABLED=0 go install -trimpath \
+    -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+# --- Pulumi CLI ---------------------------------------------------------------------------------
+build_pulumi() {
+  local dir="$work/pulumi"
+  rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+  go mod init fluxops.local/toolchain/pulumi >/dev/null 2>&1
+  local gomod
+  gomod="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  # pkg/v3's own replaces (sdk => ../sdk becomes the same tag; forks are repeated verbatim).
+  while read -r from to; do
+    [ "$from" = github.com/pulumi/pulumi/sdk/v3 ] && continue
+    go mod edit -replace "$from=$to"
+  done < <(sed -n 's#^replace \([^ ]*\) => \(.*\)$#\1 \2#p' "$gomod" | sed 's/ \([^ ]*\) \(v[^ ]*\)$/ \1@\2/')
+  go get "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" >/dev/null
+  go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+# --- Pulumi Node language host -----------------------------------------------------------------
+build_pulumi_language_nodejs() {
+  local dir="$work/pulumi-language-nodejs"
+  rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+  go mod init fluxops.local/toolchain/pulumi-language-nodejs >/dev/null 2>&1
+  go mod edit -replace "golang.org/x/text=golang.org/x/text@v0.3.6"
+  go get "github.com/pulumi/pulumi/sdk/v3@$PULUMI_NODEJS_HOST_SDK_VERSION" >/dev/null
+  go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_NODEJS_HOST_SDK_VERSION" \
+    -o "$bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+}
+
+# --- Pulumi Kubernetes provider ------------------------------------------------------------------
+build_pulumi_kubernetes() {
+  local dir="$work/pulumi-kubernetes" src
+  src="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"; cd "$dir"
+  # The release builds sdk/ from the same commit; use the published sdk/v4 tag of that release.
+  go mod edit -replace "github.com/pulumi/pulumi-kubernetes/sdk/v4=github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_K8S_VERSION"
+  # schema-embed.json and terraform-mapping-embed.json are generated, not part of the module.
+  (cd cmd/pulumi-resource-kubernetes && VERSION="$PULUMI_K8S_VERSION" go run ./generate.go)
+  local plugdir="$root/plugins/resource-kubernetes-v$PULUMI_K8S_VERSION"
+  mkdir -p "$plugdir"
+  go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_K8S_VERSION" \
+    -o "$bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+  # Also lay it out as an installed plugin, for PULUMI_HOME based lookup.
+  cp "$bin/pulumi-resource-kubernetes" "$plugdir/"
+  touch "$plugdir.lock"
+}
+
+only="${1:-all}"
+total_start=$SECONDS
+log "cache: $root"
+for c in kubernetes kine kwok pulumi pulumi_language_nodejs pulumi_kubernetes; do
+  if [ "$only" = all ] || [ "$only" = "$c" ]; then
+    step "$c" "build_$c"
+  fi
+done
+log "toolchain ready in $((SECONDS - total_start)) s: $bin"
+echo "$bin"
