@@ -24,6 +24,9 @@ export const TOOLCHAIN_BINARIES = [
 /** One of {@link TOOLCHAIN_BINARIES}. */
 export type ToolchainBinary = (typeof TOOLCHAIN_BINARIES)[number];
 
+/** What the local edge cluster needs. */
+export const CLUSTER_BINARIES: readonly ToolchainBinary[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kine', 'kwok'];
+
 /** The toolchain is missing or incomplete on this machine. */
 export class ToolchainMissingError extends Error {
   override readonly name = 'ToolchainMissingError';
@@ -40,6 +43,8 @@ export interface Toolchain {
   readonly binDir: string;
   /** Absolute path of a built binary. */
   bin(name: ToolchainBinary): string;
+  /** kwok stage definitions (node heartbeat with lease, pod lifecycle) taken from kwok's module. */
+  readonly kwokStages: string;
 }
 
 /** Reads `toolchain/versions.env`. */
@@ -62,9 +67,10 @@ function significantLines(file: string): string[] {
 /**
  * Locates the toolchain built by `toolchain/build.sh` (same cache key: a hash of the pinned
  * versions). `FLUXOPS_TOOLCHAIN_BIN` overrides the location. Throws
- * {@link ToolchainMissingError} if a binary is missing, unless `check` is false.
+ * {@link ToolchainMissingError} if one of the `need`ed binaries (default: all) is missing,
+ * unless `check` is false.
  */
-export function locateToolchain(opts: { check?: boolean } = {}): Toolchain {
+export function locateToolchain(opts: { check?: boolean; need?: readonly ToolchainBinary[] } = {}): Toolchain {
   const versions = readVersions();
   const key = createHash('sha256')
     .update(significantLines(VERSIONS_FILE).join('\n') + '\n')
@@ -73,9 +79,11 @@ export function locateToolchain(opts: { check?: boolean } = {}): Toolchain {
   const cacheRoot = process.env.FLUXOPS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fluxops');
   const root = path.join(cacheRoot, 'toolchain', key);
   const binDir = process.env.FLUXOPS_TOOLCHAIN_BIN ?? path.join(root, 'bin');
+  const kwokStages = path.join(root, 'kwok', 'stages.yaml');
   if (opts.check ?? true) {
-    const missing = TOOLCHAIN_BINARIES.filter((b) => !fs.existsSync(path.join(binDir, b)));
+    const missing: string[] = (opts.need ?? TOOLCHAIN_BINARIES).filter((b) => !fs.existsSync(path.join(binDir, b)));
+    if (!fs.existsSync(kwokStages)) missing.push('kwok/stages.yaml');
     if (missing.length > 0) throw new ToolchainMissingError(missing, binDir);
   }
-  return { versions, root, binDir, bin: (name) => path.join(binDir, name) };
+  return { versions, root, binDir, kwokStages, bin: (name) => path.join(binDir, name) };
 }

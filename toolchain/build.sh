@@ -75,6 +75,20 @@ build_kwok() {
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
+# kwok's simulation stages ship as YAML in its module: nodes become Ready and renew their Lease,
+# pods go Running. Concatenated into one config file for `kwok --config`.
+build_kwok_stages() {
+  local src out="$root/kwok/stages.yaml"
+  src="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/kustomize/stage"
+  mkdir -p "$root/kwok"; : > "$out.tmp"
+  for f in "$src"/node/fast/node-initialize.yaml "$src"/node/heartbeat-with-lease/*.yaml \
+           "$src"/pod/fast/pod-ready.yaml "$src"/pod/fast/pod-complete.yaml "$src"/pod/fast/pod-delete.yaml; do
+    case "$f" in *kustomization.yaml) continue;; esac
+    { echo '---'; cat "$f"; } >> "$out.tmp"
+  done
+  mv "$out.tmp" "$out"
+}
+
 # --- Pulumi CLI ---------------------------------------------------------------------------------
 build_pulumi() {
   local dir="$work/pulumi"
@@ -127,7 +141,7 @@ build_pulumi_kubernetes() {
 only="${1:-all}"
 total_start=$SECONDS
 log "cache: $root"
-for c in kubernetes kine kwok pulumi pulumi_language_nodejs pulumi_kubernetes; do
+for c in kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes; do
   if [ "$only" = all ] || [ "$only" = "$c" ]; then
     step "$c" "build_$c"
   fi

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 import { freePort, waitFor } from '../net';
 import { isAlive, killGroup, ManagedProcess } from '../process';
-import { locateToolchain, type Toolchain } from '../toolchain';
+import { CLUSTER_BINARIES, locateToolchain, type Toolchain } from '../toolchain';
 import { KubeApi, type KubeEndpoint } from './kube-api';
 import { writeKubeconfig } from './kubeconfig';
 import { DEFAULT_EDGE_NODES, nodeManifest, type EdgeNodeSpec } from './nodes';
@@ -88,7 +88,7 @@ const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
  */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const log = opts.log ?? (() => undefined);
-  const toolchain = opts.toolchain ?? locateToolchain();
+  const toolchain = opts.toolchain ?? locateToolchain({ need: CLUSTER_BINARIES });
   const ownsStateDir = opts.stateDir === undefined;
   const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-cluster-'));
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -199,6 +199,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       ]);
       startProcess('kwok', toolchain.bin('kwok'), [
         `--kubeconfig=${cpKubeconfig}`,
+        `--config=${toolchain.kwokStages}`,
+        '--node-lease-duration-seconds=40',
         '--manage-all-nodes=false',
         `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake`,
         '--node-ip=127.0.0.1',

@@ -129,10 +129,9 @@ export function registryConfig(storageDir: string, port: number): string {
     storage: {
       filesystem: { rootdirectory: storageDir },
       delete: { enabled: true },
-      // Background upload purging and storage health probes are noise for a short-lived test registry.
+      // Background upload purging is noise for a short-lived test registry. No blob descriptor cache
+      // either (none configured), so deletes and re-pushes are visible at once.
       maintenance: { uploadpurging: { enabled: false } },
-      // Tag deletes and re-pushes must be visible at once, not after a cache expiry.
-      cache: {},
     },
     http: {
       addr: `127.0.0.1:${port}`,
