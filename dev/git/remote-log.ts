@@ -54,7 +54,8 @@ export async function remoteLog(remote: GitRemote | string, branch?: string, opt
       throw err;
     });
     if (!(await exists(mirror))) return [];
-    return readLog(['--git-dir', mirror], `refs/heads/${ref}`, opts);
+    // `return await`: the finally below must not remove the mirror while git log still reads it.
+    return await readLog(['--git-dir', mirror], `refs/heads/${ref}`, opts);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
