@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 
 import { registerDevCommands } from './dev';
+import { registerSynthCommand } from './synth';
 
 /** Builds the `fluxops` command tree. */
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDevCommands(program);
+  registerSynthCommand(program);
   return program;
 }
 

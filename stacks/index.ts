@@ -1,0 +1,3 @@
+export * from './site-config';
+export * from './site-stack';
+export * from './workspace';
