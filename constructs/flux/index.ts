@@ -1,0 +1,3 @@
+export * from './api-versions';
+export * from './flux-semver-range';
+export * from './render-flux-objects';

@@ -1,0 +1,3 @@
+export * from './labels';
+export * from './rendered-object';
+export * from './render-edge-app';

@@ -1,0 +1,20 @@
+/** Kinds of things synthesis tells the developer about without failing. */
+export type SynthWarningCode =
+  /** No lock entry for a policy: the policy's initialTag was used. */
+  | 'lock-entry-missing'
+  /** The lock entry names another image than the policy's repository: it was ignored. */
+  | 'lock-image-mismatch'
+  /** Digest pinning is on but the digest of the deployed tag is unknown: deployed by tag. */
+  | 'digest-unknown'
+  /** A hold keeps a policy on a tag. */
+  | 'image-held';
+
+/** A non-fatal finding of synthesis, attached to the construct it concerns (like cdk8s Annotations). */
+export interface SynthWarning {
+  /** What kind of finding. */
+  readonly code: SynthWarningCode;
+  /** Construct path it concerns. */
+  readonly path: string;
+  /** Human-readable message, naming the path. */
+  readonly message: string;
+}
