@@ -3,6 +3,8 @@ const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // Config repositories import the constructs by this name (see constructs/loader).
+  moduleNameMapper: { '^fluxops/constructs$': '<rootDir>/constructs' },
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false } }] },
 };
 

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { registerDemoCommand } from './demo';
 import { registerDevCommands } from './dev';
 import { registerSynthCommand } from './synth';
 
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .description('GitOps continuous deployment for ARM64 edge clusters')
     .showHelpAfterError()
     .exitOverride();
+  registerDemoCommand(program);
   registerDevCommands(program);
   registerSynthCommand(program);
   return program;

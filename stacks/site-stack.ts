@@ -22,6 +22,16 @@ function isFoundation(o: KubeObject): boolean {
   return FOUNDATION_KINDS.has(o.kind);
 }
 
+/**
+ * The object as the stack applies it: the stack is the owner of record, so a field someone
+ * changed by hand (kubectl edit) is taken back on the next update instead of failing with a
+ * server-side apply conflict, as Flux's kustomize-controller does.
+ */
+function owned(o: KubeObject): Record<string, unknown> {
+  const annotations = { ...(o.metadata.annotations as Record<string, string> | undefined), 'pulumi.com/patchForce': 'true' };
+  return { ...o, metadata: { ...o.metadata, annotations } };
+}
+
 /** Inputs of {@link SiteStack}. */
 export interface SiteStackArgs {
   /** Synthesized objects of the site, in apply order (CRDs and namespaces first). */
@@ -66,7 +76,7 @@ export class SiteStack extends pulumi.ComponentResource {
     // mount them from the start), then everything else. Within a group the provider orders objects.
     const foundation = new k8s.yaml.v2.ConfigGroup(
       `${name}-foundation`,
-      { objs: args.objects.filter(isFoundation).map((o) => ({ ...o })), skipAwait: args.skipAwait ?? false },
+      { objs: args.objects.filter(isFoundation).map(owned), skipAwait: args.skipAwait ?? false },
       { parent: this, provider },
     );
     const secrets = (args.secrets ?? []).map(
@@ -82,7 +92,7 @@ export class SiteStack extends pulumi.ComponentResource {
     );
     new k8s.yaml.v2.ConfigGroup(
       `${name}`,
-      { objs: args.objects.filter((o) => !isFoundation(o)).map((o) => ({ ...o })), skipAwait: args.skipAwait ?? false },
+      { objs: args.objects.filter((o) => !isFoundation(o)).map(owned), skipAwait: args.skipAwait ?? false },
       { parent: this, provider, dependsOn: [foundation, ...secrets] },
     );
     this.objectCount = pulumi.output(args.objects.length + secrets.length);

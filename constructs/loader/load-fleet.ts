@@ -24,6 +24,7 @@ export function loadFleet(configDir: string, options: LoadFleetOptions = {}): Fl
   const dir = path.resolve(configDir);
   const entry = findEntry(dir, options.entry);
   if (entry.endsWith('.ts')) ensureTypeScriptLoader(entry);
+  ensureConstructsAlias();
   let mod: Record<string, unknown>;
   try {
     mod = require(entry) as Record<string, unknown>;
@@ -54,6 +55,27 @@ function findEntry(dir: string, wanted: string | undefined): string {
     if (fs.existsSync(file)) return file;
   }
   throw new FleetLoadError(dir, `no fleet entry found (looked for ${candidates.join(', ')})`);
+}
+
+/** The module name config repositories import the constructs by. */
+export const CONSTRUCTS_MODULE = 'fluxops/constructs';
+
+let aliasInstalled = false;
+
+/**
+ * Lets a config repository `import ... from 'fluxops/constructs'` without an npm install of its
+ * own: the name resolves to the constructs of the FluxOps that loads it, so a checkout of the
+ * config repository at any commit synthesizes as is. (Under jest, `moduleNameMapper` does this.)
+ */
+function ensureConstructsAlias(): void {
+  if (aliasInstalled) return;
+  const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = Module._resolveFilename;
+  const target = require.resolve('..');
+  Module._resolveFilename = function (request: string, ...rest: unknown[]): string {
+    return request === CONSTRUCTS_MODULE ? target : original.call(this, request, ...rest);
+  };
+  aliasInstalled = true;
 }
 
 function ensureTypeScriptLoader(entry: string): void {

@@ -112,7 +112,12 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const startProcess = (name: string, command: string, args: string[]) => {
     const p = ManagedProcess.start({ name, command, args, logFile: path.join(logDir, `${name}.log`), detached: opts.detached, cwd: stateDir });
     started.push(p);
+    // Recorded at once, so that `dev down` finds every server even if this process dies mid-start.
+    writeState({ processes: started.map((m) => ({ name: m.name, pid: m.pid, log: m.logFile })) });
     return p;
+  };
+  const writeState = (state: Partial<LocalClusterState>) => {
+    fs.writeFileSync(path.join(stateDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   };
   const abortIfDead = () => {
     for (const p of started) p.assertRunning();
@@ -200,6 +205,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       startProcess('kwok', toolchain.bin('kwok'), [
         `--kubeconfig=${cpKubeconfig}`,
         `--config=${toolchain.kwokStages}`,
+        `--config=${path.join(__dirname, 'k3s-stages.yaml')}`,
         '--node-lease-duration-seconds=40',
         '--manage-all-nodes=false',
         `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake`,
@@ -247,7 +253,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       ports,
       startedAt: new Date().toISOString(),
     };
-    fs.writeFileSync(path.join(stateDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+    writeState(state);
     log(`ready in ${timings.total.toFixed(1)} s: ${server} (${version})`);
 
     let stopped = false;
@@ -271,6 +277,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     };
   } catch (err) {
     await stopProcesses(started);
+    fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
     if (ownsStateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     const msg = err instanceof Error ? err.message : String(err);
     throw new LocalClusterStartError(`local cluster failed to start: ${msg}`, { cause: err });

@@ -6,7 +6,7 @@
  *   FLUXOPS_REGISTRY  registry host[:port]      (default registry.local:5000)
  *   FLUXOPS_GIT_URL   URL of this config repo   (default https://git.example.com/edge/fleet-config.git)
  */
-import { EdgeApp, GitSource, ImagePolicy, ImageRepository, ImageUpdateAutomation, Site, defineFleet } from '../../constructs';
+import { EdgeApp, GitSource, ImagePolicy, ImageRepository, ImageUpdateAutomation, Site, defineFleet } from 'fluxops/constructs';
 
 export default defineFleet({ name: 'edge-fleet', namespace: 'edge-apps' }, (fleet) => {
   const registry = process.env.FLUXOPS_REGISTRY ?? 'registry.local:5000';
