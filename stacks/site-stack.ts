@@ -18,10 +18,6 @@ export interface SiteSecret {
 
 const FOUNDATION_KINDS = new Set(['CustomResourceDefinition', 'Namespace']);
 
-function isFoundation(o: KubeObject): boolean {
-  return FOUNDATION_KINDS.has(o.kind);
-}
-
 /**
  * The object as the stack applies it: the stack is the owner of record, so a field someone
  * changed by hand (kubectl edit) is taken back on the next update instead of failing with a
@@ -74,11 +70,20 @@ export class SiteStack extends pulumi.ComponentResource {
     );
     // Three steps, each waiting for the one before: CRDs and namespaces, then secrets (pods can
     // mount them from the start), then everything else. Within a group the provider orders objects.
-    const foundation = new k8s.yaml.v2.ConfigGroup(
-      `${name}-foundation`,
-      { objs: args.objects.filter(isFoundation).map(owned), skipAwait: args.skipAwait ?? false },
+    const crds = new k8s.yaml.v2.ConfigGroup(
+      `${name}-crds`,
+      { objs: args.objects.filter((o) => o.kind === 'CustomResourceDefinition').map(owned), skipAwait: args.skipAwait ?? false },
       { parent: this, provider },
     );
+    // Namespaces are kept on destroy: deleting one would delete objects in it that this stack does
+    // not own. Everything the stack created inside them is deleted.
+    const namespaces = args.objects
+      .filter((o) => o.kind === 'Namespace')
+      .map((o) => {
+        const ns = owned(o) as { metadata: k8s.types.input.meta.v1.ObjectMeta; spec?: k8s.types.input.core.v1.NamespaceSpec };
+        return new k8s.core.v1.Namespace(o.metadata.name, { metadata: ns.metadata, spec: ns.spec }, { parent: this, provider, retainOnDelete: true });
+      });
+    const foundation = [crds, ...namespaces];
     const secrets = (args.secrets ?? []).map(
       (s) =>
         new k8s.core.v1.Secret(
@@ -87,13 +92,13 @@ export class SiteStack extends pulumi.ComponentResource {
             metadata: { name: s.name, namespace: s.namespace, labels: { 'app.kubernetes.io/managed-by': 'fluxops' } },
             stringData: s.data,
           },
-          { parent: this, provider, dependsOn: [foundation] },
+          { parent: this, provider, dependsOn: foundation },
         ),
     );
     new k8s.yaml.v2.ConfigGroup(
       `${name}`,
-      { objs: args.objects.filter((o) => !isFoundation(o)).map(owned), skipAwait: args.skipAwait ?? false },
-      { parent: this, provider, dependsOn: [foundation, ...secrets] },
+      { objs: args.objects.filter((o) => !FOUNDATION_KINDS.has(o.kind)).map(owned), skipAwait: args.skipAwait ?? false },
+      { parent: this, provider, dependsOn: [...foundation, ...secrets] },
     );
     this.objectCount = pulumi.output(args.objects.length + secrets.length);
     this.registerOutputs({ objectCount: this.objectCount });
