@@ -2,6 +2,7 @@ import { Command } from 'commander';
 
 import { registerDemoCommand } from './demo';
 import { registerDevCommands } from './dev';
+import { registerStackCommands } from './stack';
 import { registerSynthCommand } from './synth';
 
 /** Builds the `fluxops` command tree. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerDevCommands(program);
   registerSynthCommand(program);
+  registerStackCommands(program);
   return program;
 }
 
