@@ -53,6 +53,18 @@ export interface AppConfigSpec {
   readonly mountPath?: string;
 }
 
+/**
+ * A HorizontalPodAutoscaler for the app. The Deployment then carries no replica count: the
+ * autoscaler owns it, so deploying again never fights the autoscaler.
+ */
+export interface AutoscalingSpec {
+  /** @default 1 */
+  readonly minReplicas?: number;
+  readonly maxReplicas: number;
+  /** Target average CPU utilization, percent of the request. @default 80 */
+  readonly cpuUtilization?: number;
+}
+
 /** Properties shared by every {@link EdgeApp}. */
 export interface EdgeAppBaseProps {
   /** App name (DNS-1035 label), used for the Deployment, Service and Ingress. @default the construct id */
@@ -63,6 +75,8 @@ export interface EdgeAppBaseProps {
   readonly containers: readonly [EdgeContainer, ...EdgeContainer[]];
   /** Replicas (sites may override). @default 1 */
   readonly replicas?: number;
+  /** Scale with an autoscaler instead of a fixed replica count (mutually exclusive with replicas). @default none */
+  readonly autoscaling?: AutoscalingSpec;
   /** Node architectures the app may run on (`kubernetes.io/arch` In [...]). @default ['arm64'] */
   readonly architectures?: readonly Architecture[];
   /** Pod volumes. @default none (plus a writable /tmp, see tmpVolume) */
@@ -102,7 +116,8 @@ export interface EdgeAppWithoutServiceProps extends EdgeAppBaseProps {
 }
 
 /** Properties of an {@link EdgeApp}. */
-export type EdgeAppProps = EdgeAppWithServiceProps | EdgeAppWithoutServiceProps;
+export type EdgeAppProps = (EdgeAppWithServiceProps | EdgeAppWithoutServiceProps) &
+  ({ readonly autoscaling?: undefined } | { readonly autoscaling: AutoscalingSpec; readonly replicas?: undefined });
 
 /** Resolved topology spread. */
 export interface ResolvedSpread {
@@ -140,8 +155,10 @@ export class EdgeApp extends Construct {
   readonly namespace: string;
   /** Containers, defaulted; mounts include the generated /tmp and config mounts. */
   readonly containers: readonly ResolvedContainer[];
-  /** Replicas before site overrides. */
+  /** Replicas before site overrides (unused with autoscaling). */
   readonly replicas: number;
+  /** Autoscaler settings, defaulted, if the app autoscales. */
+  readonly autoscaling?: Required<AutoscalingSpec>;
   /** Allowed node architectures. */
   readonly architectures: readonly Architecture[];
   /** Volumes, including generated ones. */
@@ -189,6 +206,7 @@ export class EdgeApp extends Construct {
     check(path, 'replicas', replicas, nonNegativeIntegerProblem(replicas));
     const architectures = props.architectures ?? ['arm64'];
     checkArchitectures(path, 'architectures', architectures);
+    const autoscaling = resolveAutoscaling(path, props.autoscaling, props.replicas);
 
     const volumes: VolumeSpec[] = [...userVolumes];
     if (props.config !== undefined) {
@@ -235,6 +253,7 @@ export class EdgeApp extends Construct {
     this.namespace = namespace;
     this.containers = containers;
     this.replicas = replicas;
+    this.autoscaling = autoscaling;
     this.architectures = [...architectures];
     this.volumes = volumes;
     this.config = props.config ? { data: { ...props.config.data }, ...optional('mountPath', props.config.mountPath) } : undefined;
@@ -304,4 +323,15 @@ function resolveSpread(path: string, s: SpreadSpec | false | undefined): Resolve
     ['ScheduleAnyway', 'DoNotSchedule'].includes(spread.whenUnsatisfiable) ? undefined : 'must be ScheduleAnyway or DoNotSchedule',
   );
   return spread;
+}
+
+function resolveAutoscaling(path: string, spec: AutoscalingSpec | undefined, replicas: number | undefined): Required<AutoscalingSpec> | undefined {
+  if (spec === undefined) return undefined;
+  check(path, 'replicas', replicas, replicas !== undefined ? 'cannot be set together with autoscaling (the autoscaler owns the replica count)' : undefined);
+  const resolved = { minReplicas: spec.minReplicas ?? 1, maxReplicas: spec.maxReplicas, cpuUtilization: spec.cpuUtilization ?? 80 };
+  const positive = (n: number) => (Number.isInteger(n) && n >= 1 ? undefined : 'must be an integer of at least 1');
+  check(path, 'autoscaling.minReplicas', resolved.minReplicas, positive(resolved.minReplicas));
+  check(path, 'autoscaling.maxReplicas', resolved.maxReplicas, positive(resolved.maxReplicas) ?? (resolved.maxReplicas < resolved.minReplicas ? 'must be at least minReplicas' : undefined));
+  check(path, 'autoscaling.cpuUtilization', resolved.cpuUtilization, Number.isInteger(resolved.cpuUtilization) && resolved.cpuUtilization >= 1 && resolved.cpuUtilization <= 100 ? undefined : 'must be an integer percentage from 1 to 100');
+  return resolved;
 }

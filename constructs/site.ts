@@ -223,6 +223,7 @@ function checkOverride(path: string, f: string, o: AppOverride, apps: readonly E
   check(path, `${f}.app`, o.app, apps.includes(o.app) ? undefined : 'is not one of the site\'s apps');
   check(path, `${f}.app`, o.app, earlier.some((e) => e.app === o.app) ? 'already has an override on this site' : undefined);
   if (o.replicas !== undefined) check(path, `${f}.replicas`, o.replicas, nonNegativeIntegerProblem(o.replicas));
+  if (o.replicas !== undefined) check(path, `${f}.replicas`, o.replicas, o.app.autoscaling ? `${o.app.appName} autoscales; its replica count belongs to the autoscaler` : undefined);
   if (o.container !== undefined) {
     check(path, `${f}.container`, o.container, o.app.containers.some((c) => c.name === o.container) ? undefined : `is not a container of ${o.app.appName}`);
   }

@@ -107,7 +107,25 @@ export function renderEdgeApp(scope: Construct, app: EdgeApp, ctx: AppRenderCont
       JsonPatch.add('/spec/template/spec/imagePullSecrets', app.imagePullSecrets.map((s) => ({ name: s.name }))),
     );
   }
+  if (app.autoscaling) {
+    // The autoscaler owns spec.replicas; leaving it out keeps every apply from resetting it.
+    deploymentObject.addJsonPatch(JsonPatch.remove('/spec/replicas'));
+  }
   objects.push({ apiObject: deploymentObject, origin: app.node.path, imageSetters });
+  if (app.autoscaling) {
+    const hpa = new ApiObject(scope, 'autoscaler', {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: meta(app.appName),
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: app.appName },
+        minReplicas: app.autoscaling.minReplicas,
+        maxReplicas: app.autoscaling.maxReplicas,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: app.autoscaling.cpuUtilization } } }],
+      },
+    });
+    objects.push({ apiObject: hpa, origin: app.node.path, imageSetters: [] });
+  }
 
   if (app.service) {
     const service = new kplus.Service(scope, 'service', {

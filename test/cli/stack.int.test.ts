@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
+import { linkPulumiProject } from '../support/pulumi-project';
 
 const run = promisify(execFile);
 const REPO = path.join(__dirname, '..', '..');
@@ -28,10 +29,7 @@ describe('fluxops up / preview / destroy (Automation API over the same program)'
     cluster = await startLocalCluster();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-cli-stack-'));
     // A project directory of its own (so the stack file lands here, not in the checkout).
-    const project = path.join(dir, 'project');
-    fs.mkdirSync(project);
-    fs.copyFileSync(path.join(REPO, 'Pulumi.yaml'), path.join(project, 'Pulumi.yaml'));
-    for (const link of ['stacks', 'node_modules', 'tsconfig.json']) fs.symlinkSync(path.join(REPO, link), path.join(project, link));
+    linkPulumiProject(path.join(dir, 'project'));
     fs.mkdirSync(path.join(dir, 'config'));
     fs.writeFileSync(path.join(dir, 'config', 'fleet.ts'), FLEET);
     env = {

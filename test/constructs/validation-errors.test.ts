@@ -405,3 +405,36 @@ describe('mutation and fleet-wide checks', () => {
     expect(() => new ImageRepository(root, 'r', { image: 'registry.local:5000/x' })).toThrow(/must be created inside a Fleet/);
   });
 });
+
+describe('EdgeApp autoscaling', () => {
+  const { EdgeApp: App, Fleet: F } = jest.requireActual<typeof import('../../constructs')>('../../constructs');
+  const container = { image: { ref: 'registry.local/a/b:1.0.0' } } as const;
+
+  it('omits spec.replicas and emits an HPA when the app autoscales', () => {
+    const { synthesize } = jest.requireActual<typeof import('../../constructs')>('../../constructs');
+    const fleet = new F({ name: 'f', namespace: 'ns' });
+    new App(fleet, 'web', { containers: [container], autoscaling: { minReplicas: 2, maxReplicas: 5 } });
+    const objects = synthesize(fleet).objects;
+    const dep = objects.find((o) => o.kind === 'Deployment')!.manifest as any;
+    expect(dep.spec.replicas).toBeUndefined();
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!.manifest as any;
+    expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'web' } });
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(80);
+  });
+
+  it.each([
+    [{ minReplicas: 0, maxReplicas: 2 }, 'autoscaling.minReplicas', '0'],
+    [{ minReplicas: 3, maxReplicas: 2 }, 'autoscaling.maxReplicas', '2'],
+    [{ maxReplicas: 2, cpuUtilization: 150 }, 'autoscaling.cpuUtilization', '150'],
+  ])('rejects %j naming %s', (autoscaling, field, value) => {
+    const fleet = new F({ name: 'f', namespace: 'ns' });
+    expect(() => new App(fleet, 'web', { containers: [container], autoscaling })).toThrow(new RegExp(`f/web: invalid ${field.replace('.', '\\.')} ${value}`));
+    expect(fleet.apps).toHaveLength(0);
+  });
+
+  it('rejects replicas together with autoscaling at compile time and at run time', () => {
+    const fleet = new F({ name: 'f', namespace: 'ns' });
+    // @ts-expect-error the autoscaler owns the replica count
+    expect(() => new App(fleet, 'web', { containers: [container], replicas: 2, autoscaling: { maxReplicas: 3 } })).toThrow(/invalid replicas 2: cannot be set together with autoscaling/);
+  });
+});

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { pulumiEnvironment } from '../../dev/pulumi';
 import { locateToolchain } from '../../dev/toolchain';
+import { linkPulumiProject } from '../support/pulumi-project';
 
 const execFileAsync = promisify(execFile);
-const REPO = path.join(__dirname, '..', '..');
 
 /** Knobs of the small config repository the tests deploy with the real `pulumi` CLI. */
 interface FleetKnobs {
@@ -33,7 +33,9 @@ export default defineFleet({ name: 'lab', namespace: 'lab-apps' }, (fleet) => {
       env: { MQTT_PASSWORD: { secret: 'lab-credentials', key: 'password' } },
     }],
   });
-  const apps = [gateway];
+  // Scaled by an autoscaler: the stack must never fight it over spec.replicas.
+  const worker = new EdgeApp(fleet, 'worker', { autoscaling: { minReplicas: 1, maxReplicas: 4 }, containers: [{ image: { ref: 'registry.local/lab/worker:1.0.0' } }] });
+  const apps = [gateway, worker];
   ${k.withDashboard ? `apps.push(new EdgeApp(fleet, 'dashboard', { containers: [{ image: { ref: 'registry.local/lab/dashboard:2.0.0' }, ports: [{ name: 'http', port: 3000 }] }] }));` : ''}
   ${k.withInvalidObject ? `new RawObjects(fleet, 'bad', { objects: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad', namespace: 'lab-apps' }, spec: { ports: [{ name: 'Not_A_Valid_Name', port: 80 }] } }] });` : ''}
   new Site(fleet, 'lab-site', { name: 'lab-site', apps });
@@ -46,14 +48,15 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   let cluster: LocalCluster;
   let dir: string;
   let configDir: string;
+  let project: string;
   let env: NodeJS.ProcessEnv;
 
   const pulumi = async (args: string[]) => {
     try {
       return await execFileAsync(
         toolchain.bin('pulumi'),
-        [...args, ...(args[0] === 'stack' ? [] : ['--stack', 'lab-site', '--config-file', path.join(dir, 'Pulumi.lab-site.yaml')]), '--non-interactive', '--color=never'],
-        { cwd: REPO, env, maxBuffer: 64 << 20 },
+        [...args, ...(args[0] === 'stack' ? [] : ['--stack', 'lab-site']), '--non-interactive', '--color=never'],
+        { cwd: project, env, maxBuffer: 64 << 20 },
       );
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
@@ -66,6 +69,7 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   beforeAll(async () => {
     cluster = await startLocalCluster();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-stack-'));
+    project = linkPulumiProject(path.join(dir, 'project'));
     configDir = path.join(dir, 'config');
     fs.mkdirSync(configDir);
     writeFleet({ gatewayReplicas: 2, gatewayImage: 'registry.local/lab/gateway:1.0.0', withDashboard: true });
@@ -84,13 +88,16 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   });
 
   it('keeps secrets encrypted in the stack file; up creates the site on arm64 nodes', async () => {
-    expect(fs.readFileSync(path.join(dir, 'Pulumi.lab-site.yaml'), 'utf8')).not.toContain('hunter2');
+    const stackFile = fs.readFileSync(path.join(project, 'Pulumi.lab-site.yaml'), 'utf8');
+    expect(stackFile).toMatch(/secure: /);
+    expect(stackFile).not.toContain('hunter2');
     const up = await pulumi(['up', '--yes', '--skip-preview']);
     expect(up.stdout).not.toContain('hunter2');
     const deps = await kubectlJson('-n', 'lab-apps', 'get', 'deployments');
-    expect(deps.items.map((d: any) => d.metadata.name).sort()).toEqual(['dashboard', 'gateway']);
+    expect(deps.items.map((d: any) => d.metadata.name).sort()).toEqual(['dashboard', 'gateway', 'worker']);
+    await cluster.kubectl(['-n', 'lab-apps', 'rollout', 'status', 'deployment/worker', '--timeout=120s']);
     const pods = await kubectlJson('-n', 'lab-apps', 'get', 'pods');
-    expect(pods.items.length).toBe(3);
+    expect(pods.items.length).toBe(4);
     for (const p of pods.items) {
       expect(p.status.phase).toBe('Running');
       expect(p.spec.nodeName).toMatch(/^edge-arm64-/);
@@ -102,8 +109,12 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   }, 300_000);
 
   it('a no-change preview shows no changes even though controllers wrote status and replicas', async () => {
+    // What the HorizontalPodAutoscaler does through the scale subresource.
+    await cluster.kubectl(['-n', 'lab-apps', 'scale', 'deployment/worker', '--replicas=3']);
     const preview = await pulumi(['preview', '--diff', '--refresh']);
     expect(preview.stdout).not.toMatch(/to update|to create|to delete|to replace/);
+    await pulumi(['up', '--yes', '--skip-preview', '--refresh']);
+    expect((await kubectlJson('-n', 'lab-apps', 'get', 'deployment', 'worker')).spec.replicas).toBe(3);
   }, 300_000);
 
   it('preview shows exactly a changed replica count and image; up applies them', async () => {
