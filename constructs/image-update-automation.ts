@@ -29,7 +29,7 @@ export interface CommitAuthor {
 export const CI_SKIP_MARKER = '[skip ci]';
 
 /**
- * Default commit message: a Go text/template over Flux's v1beta2 template data
+ * Default commit message: a Go text/template over Flux's image automation template data
  * (`.AutomationObject`, `.Changed.Changes` with `.OldValue`/`.NewValue`).
  */
 export const DEFAULT_COMMIT_MESSAGE_TEMPLATE = [

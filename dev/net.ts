@@ -66,3 +66,15 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** True if something accepts TCP connections on 127.0.0.1:`port`. */
+export function isPortOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const VERSIONS_FILE = path.join(__dirname, '..', 'toolchain', 'versions.env');
+const FLUX_VERSIONS_FILE = path.join(__dirname, '..', 'toolchain', 'flux-versions.env');
 
 /** The pinned versions of the real components (from `toolchain/versions.env`). */
 export type ToolchainVersions = Readonly<Record<string, string>>;
@@ -45,9 +46,18 @@ export interface Toolchain {
   bin(name: ToolchainBinary): string;
   /** kwok stage definitions (node heartbeat with lease, pod lifecycle) taken from kwok's module. */
   readonly kwokStages: string;
+  /** The Flux versions the CRDs come from (from `toolchain/flux-versions.env`). */
+  readonly fluxVersions: ToolchainVersions;
+  /**
+   * Directory of the Flux CRDs (`*.yaml`) the flux flavor is validated against: test data built
+   * by the `flux_crds` step. Not needed by the cluster; see {@link Toolchain.hasFluxCrds}.
+   */
+  readonly fluxCrdsDir: string;
+  /** Whether `fluxCrdsDir` is complete for the pins in `toolchain/flux-versions.env`. */
+  hasFluxCrds(): boolean;
 }
 
-/** Reads `toolchain/versions.env`. */
+/** Reads `toolchain/versions.env` (or another file of `NAME=value` lines). */
 export function readVersions(file = VERSIONS_FILE): ToolchainVersions {
   const out: Record<string, string> = {};
   for (const line of significantLines(file)) {
@@ -57,6 +67,11 @@ export function readVersions(file = VERSIONS_FILE): ToolchainVersions {
   return out;
 }
 
+/** Reads `toolchain/flux-versions.env`. */
+export function readFluxVersions(file = FLUX_VERSIONS_FILE): ToolchainVersions {
+  return readVersions(file);
+}
+
 function significantLines(file: string): string[] {
   return fs
     .readFileSync(file, 'utf8')
@@ -64,26 +79,46 @@ function significantLines(file: string): string[] {
     .filter((l) => !/^\s*(#|$)/.test(l));
 }
 
+/** Options of {@link locateToolchain}. */
+export interface LocateToolchainOptions {
+  /** Throw {@link ToolchainMissingError} when something needed is missing. @default true */
+  readonly check?: boolean;
+  /** Binaries that must exist. @default TOOLCHAIN_BINARIES */
+  readonly need?: readonly ToolchainBinary[];
+  /** The Flux CRDs must exist too (tests of the flux flavor). @default false */
+  readonly fluxCrds?: boolean;
+}
+
 /**
  * Locates the toolchain built by `toolchain/build.sh` (same cache key: a hash of the pinned
  * versions). `FLUXOPS_TOOLCHAIN_BIN` overrides the location. Throws
  * {@link ToolchainMissingError} if one of the `need`ed binaries (default: all) is missing,
- * unless `check` is false.
+ * or the Flux CRDs when `fluxCrds` is set, unless `check` is false.
  */
-export function locateToolchain(opts: { check?: boolean; need?: readonly ToolchainBinary[] } = {}): Toolchain {
+export function locateToolchain(opts: LocateToolchainOptions = {}): Toolchain {
   const versions = readVersions();
-  const key = createHash('sha256')
-    .update(significantLines(VERSIONS_FILE).join('\n') + '\n')
-    .digest('hex')
-    .slice(0, 12);
+  const fluxVersions = readFluxVersions();
+  const key = fileKey(VERSIONS_FILE);
   const cacheRoot = process.env.FLUXOPS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fluxops');
   const root = path.join(cacheRoot, 'toolchain', key);
   const binDir = process.env.FLUXOPS_TOOLCHAIN_BIN ?? path.join(root, 'bin');
   const kwokStages = path.join(root, 'kwok', 'stages.yaml');
+  const fluxCrdsDir = path.join(root, 'flux-crds');
+  // build.sh marks the step done only after the directory is complete, per hash of the Flux pins.
+  const hasFluxCrds = (): boolean => fs.existsSync(path.join(root, `.done-flux_crds-${fileKey(FLUX_VERSIONS_FILE)}`)) && fs.existsSync(fluxCrdsDir);
   if (opts.check ?? true) {
     const missing: string[] = (opts.need ?? TOOLCHAIN_BINARIES).filter((b) => !fs.existsSync(path.join(binDir, b)));
     if (!fs.existsSync(kwokStages)) missing.push('kwok/stages.yaml');
+    if (opts.fluxCrds && !hasFluxCrds()) missing.push('flux-crds (`npm run toolchain -- flux_crds`)');
     if (missing.length > 0) throw new ToolchainMissingError(missing, binDir);
   }
-  return { versions, root, binDir, kwokStages, bin: (name) => path.join(binDir, name) };
+  return { versions, root, binDir, kwokStages, fluxVersions, fluxCrdsDir, hasFluxCrds, bin: (name) => path.join(binDir, name) };
+}
+
+/** The cache key build.sh derives from a pins file: sha256 of its significant lines, 12 hex digits. */
+function fileKey(file: string): string {
+  return createHash('sha256')
+    .update(significantLines(file).join('\n') + '\n')
+    .digest('hex')
+    .slice(0, 12);
 }

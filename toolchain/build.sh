@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the real components FluxOps runs against (Kubernetes control plane, kine, kwok, Pulumi
 # CLI, Node language host, Kubernetes provider) from their Go modules into a per-machine cache
-# keyed by the pinned versions in versions.env. Re-running it when the cache is complete does
+# keyed by the pinned versions in versions.env, plus the Flux CRDs the tests validate the flux
+# flavor against (pinned in flux-versions.env). Re-running it when the cache is complete does
 # nothing. Prints the bin directory on its last line of stdout.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=/dev/null
 source "$here/versions.env"
+# shellcheck source=/dev/null
+source "$here/flux-versions.env"
 
 key="$(grep -vE '^\s*(#|$)' "$here/versions.env" | sha256sum | cut -c1-12)"
+# Not part of the cache key: new Flux pins re-run only the flux_crds step (see marker_for).
+flux_key="$(grep -vE '^\s*(#|$)' "$here/flux-versions.env" | sha256sum | cut -c1-12)"
 cache_root="${FLUXOPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fluxops}"
 root="$cache_root/toolchain/$key"
 bin="$root/bin"
@@ -23,14 +28,18 @@ log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 done_marker() { echo "$root/.done-$1"; }
 is_done() { [ -f "$(done_marker "$1")" ]; }
 mark_done() { touch "$(done_marker "$1")"; }
+# A step's marker name; flux_crds carries the hash of its own pins (dev/toolchain.ts checks it).
+marker_for() { if [ "$1" = flux_crds ]; then echo "flux_crds-$flux_key"; else echo "$1"; fi; }
+module_dir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'; }
 
 step() {
   local name="$1"; shift
-  if is_done "$name"; then log "$name: cached"; return 0; fi
+  local marker; marker="$(marker_for "$name")"
+  if is_done "$marker"; then log "$name: cached"; return 0; fi
   local start=$SECONDS
   log "$name: building ..."
   "$@"
-  mark_done "$name"
+  mark_done "$marker"
   log "$name: done in $((SECONDS - start)) s"
 }
 
@@ -138,10 +147,44 @@ build_pulumi_kubernetes() {
   touch "$plugdir.lock"
 }
 
+# --- Flux CRDs (test data: `synth --flavor flux` is dry-run against them) -----------------------
+# source- and kustomize-controller ship their generated CRDs in config/crd/bases of their modules.
+# The image controllers' main modules are not on the proxy, only their api modules, so their CRDs
+# are generated from those Go types the way Flux's `make manifests` does.
+build_flux_crds() {
+  local out="$root/flux-crds" tmp="$root/flux-crds.tmp" dir="$work/flux-crds"
+  local gomod pin mod ver src
+  rm -rf "$tmp" "$dir"; mkdir -p "$tmp" "$dir/bin"; cd "$dir"
+  # The pins must be the set one Flux release ships (its go.mod pins the controllers' APIs).
+  gomod="$(go list -m -json "github.com/fluxcd/flux2/v2@$FLUX_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  for pin in "source-controller/api $FLUX_SOURCE_CONTROLLER_VERSION" "kustomize-controller/api $FLUX_KUSTOMIZE_CONTROLLER_VERSION" \
+             "image-reflector-controller/api $FLUX_IMAGE_REFLECTOR_API_VERSION" "image-automation-controller/api $FLUX_IMAGE_AUTOMATION_API_VERSION"; do
+    if ! grep -qE "^\s*github.com/fluxcd/${pin% *} ${pin#* }(\s|$)" "$gomod"; then
+      log "flux_crds: flux2 $FLUX_VERSION does not pin github.com/fluxcd/${pin% *} ${pin#* } (see flux-versions.env)"
+      return 1
+    fi
+  done
+  for pin in "source-controller $FLUX_SOURCE_CONTROLLER_VERSION" "kustomize-controller $FLUX_KUSTOMIZE_CONTROLLER_VERSION"; do
+    src="$(module_dir "github.com/fluxcd/${pin% *}@${pin#* }")"
+    install -m 0644 "$src"/config/crd/bases/*.yaml "$tmp/"
+  done
+  GOBIN="$dir/bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+  for pin in "image-reflector-controller $FLUX_IMAGE_REFLECTOR_API_VERSION" "image-automation-controller $FLUX_IMAGE_AUTOMATION_API_VERSION"; do
+    mod="${pin% *}"; ver="${pin#* }"
+    src="$(module_dir "github.com/fluxcd/$mod/api@$ver")"
+    cp -r "$src" "$dir/$mod"; chmod -R u+w "$dir/$mod"
+    # As in the controllers' Makefiles: CRD_OPTIONS ?= crd:crdVersions=v1, run inside api/.
+    (cd "$dir/$mod" && "$dir/bin/controller-gen" crd:crdVersions=v1 paths=./... output:crd:artifacts:config="$tmp")
+  done
+  log "flux_crds: $(ls "$tmp" | wc -l) CRDs from Flux $FLUX_VERSION"
+  rm -rf "$out"; mv "$tmp" "$out"
+}
+
 only="${1:-all}"
 total_start=$SECONDS
 log "cache: $root"
-for c in kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes; do
+for c in kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds; do
   if [ "$only" = all ] || [ "$only" = "$c" ]; then
     step "$c" "build_$c"
   fi

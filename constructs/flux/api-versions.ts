@@ -1,10 +1,14 @@
-/** Flux API versions the `flux` flavor emits (Flux v2.x CRDs). */
+/**
+ * Flux API versions the `flux` flavor emits: the GA versions Flux v2.9 serves (its image CRDs
+ * serve only `image.toolkit.fluxcd.io/v1`; v1beta2 is no longer served). Tests dry-run them
+ * against the real CRDs (`toolchain/flux-versions.env`).
+ */
 export const FLUX_API = {
   gitRepository: { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' },
   kustomization: { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' },
-  imageRepository: { apiVersion: 'image.toolkit.fluxcd.io/v1beta2', kind: 'ImageRepository' },
-  imagePolicy: { apiVersion: 'image.toolkit.fluxcd.io/v1beta2', kind: 'ImagePolicy' },
-  imageUpdateAutomation: { apiVersion: 'image.toolkit.fluxcd.io/v1beta2', kind: 'ImageUpdateAutomation' },
+  imageRepository: { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageRepository' },
+  imagePolicy: { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImagePolicy' },
+  imageUpdateAutomation: { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageUpdateAutomation' },
 } as const;
 
 /** The setter comment Flux's `Setters` strategy looks for on an image field. */

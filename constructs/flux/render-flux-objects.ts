@@ -81,7 +81,7 @@ export function renderKustomization(scope: Construct, site: Site, source: GitSou
   return rendered(obj, site.node.path);
 }
 
-/** An `image.toolkit.fluxcd.io/v1beta2` ImageRepository. */
+/** An `image.toolkit.fluxcd.io/v1` ImageRepository. */
 export function renderImageRepository(scope: Construct, repo: ImageRepository, ctx: FluxRenderContext): RenderedObject {
   const obj = new ApiObject(scope, `imagerepository-${repo.repositoryName}`, {
     ...FLUX_API.imageRepository,
@@ -98,7 +98,7 @@ export function renderImageRepository(scope: Construct, repo: ImageRepository, c
 }
 
 /**
- * An `image.toolkit.fluxcd.io/v1beta2` ImagePolicy. FluxOps features Flux has no field for are
+ * An `image.toolkit.fluxcd.io/v1` ImagePolicy. FluxOps features Flux has no field for are
  * mapped where possible and recorded as annotations otherwise:
  * - a hold becomes an exact-match tag filter (only the held tag is a candidate);
  * - digest pinning becomes `digestReflectionPolicy: Always`;
@@ -146,7 +146,7 @@ export function renderImagePolicy(
 }
 
 /**
- * An `image.toolkit.fluxcd.io/v1beta2` ImageUpdateAutomation. Rendered for a site, it updates
+ * An `image.toolkit.fluxcd.io/v1` ImageUpdateAutomation. Rendered for a site, it updates
  * only that site's directory, so each site's Flux commits its own changes.
  */
 export function renderImageUpdateAutomation(scope: Construct, automation: ImageUpdateAutomation, ctx: FluxRenderContext): RenderedObject {

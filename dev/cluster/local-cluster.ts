@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, waitFor } from '../net';
+import { freePort, isPortOpen, waitFor } from '../net';
 import { isAlive, killGroup, ManagedProcess } from '../process';
 import { CLUSTER_BINARIES, locateToolchain, type Toolchain } from '../toolchain';
 import { KubeApi, type KubeEndpoint } from './kube-api';
@@ -144,7 +143,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         '--endpoint', `sqlite://${path.join(stateDir, 'db', 'state.db')}?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate`,
       ]);
       fs.mkdirSync(path.join(stateDir, 'db'), { recursive: true });
-      await waitFor(() => tcpOpen(ports.kine), { what: 'kine to listen', timeoutMs: 30_000, abortIf: abortIfDead });
+      await waitFor(() => isPortOpen(ports.kine), { what: 'kine to listen', timeoutMs: 30_000, abortIf: abortIfDead });
       return p;
     });
     void kine;
@@ -330,16 +329,6 @@ async function createIgnoringConflict(api: KubeApi, collection: string, body: un
   }
 }
 
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 async function runKubectl(toolchain: Toolchain, kubeconfig: string, args: readonly string[], input?: string): Promise<string> {
   if (input === undefined) {

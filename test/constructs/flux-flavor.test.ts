@@ -65,11 +65,11 @@ describe('flux flavor', () => {
       'apps/v1 Deployment/ui',
       'source.toolkit.fluxcd.io/v1 GitRepository/config',
       'kustomize.toolkit.fluxcd.io/v1 Kustomization/plant',
-      'image.toolkit.fluxcd.io/v1beta2 ImageRepository/gateway',
-      'image.toolkit.fluxcd.io/v1beta2 ImageRepository/ui',
-      'image.toolkit.fluxcd.io/v1beta2 ImagePolicy/gateway',
-      'image.toolkit.fluxcd.io/v1beta2 ImagePolicy/ui',
-      'image.toolkit.fluxcd.io/v1beta2 ImageUpdateAutomation/images',
+      'image.toolkit.fluxcd.io/v1 ImageRepository/gateway',
+      'image.toolkit.fluxcd.io/v1 ImageRepository/ui',
+      'image.toolkit.fluxcd.io/v1 ImagePolicy/gateway',
+      'image.toolkit.fluxcd.io/v1 ImagePolicy/ui',
+      'image.toolkit.fluxcd.io/v1 ImageUpdateAutomation/images',
     ]);
     expect(kinds(plain)).toEqual(kinds(flux).slice(0, 5));
     expect(flux.objects.filter((o) => o.apiVersion.includes('fluxcd.io')).every((o) => o.namespace === 'flux-system')).toBe(true);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { isPortOpen } from '../../dev/net';
 import { isAlive } from '../../dev/process';
 import { readClusterState, startLocalCluster, type LocalCluster } from '../../dev/cluster';
 
@@ -32,14 +32,7 @@ function deployment(name: string, arch: string, replicas: number): string {
   });
 }
 
-function portOpen(server: string): Promise<boolean> {
-  const { port } = new URL(server);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port: Number(port) });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
+const portOpen = (server: string) => isPortOpen(Number(new URL(server).port));
 
 describe('local edge cluster', () => {
   let cluster: LocalCluster;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isPortOpen } from '../../dev/net';
 import {
   cloneWorkdir,
   createGitRemote,
@@ -13,17 +13,6 @@ import {
   type GitRemote,
   type GitWorkdir,
 } from '../../dev/git';
-
-function portClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
 
 /** Everything a test created, torn down in afterEach even when the test failed. */
 const cleanup: Array<() => Promise<void>> = [];
@@ -139,7 +128,7 @@ describe('bare git remote over git:// (git daemon)', () => {
 
     const port = Number(new URL(url).port);
     await remote.stop();
-    expect(await portClosed(port)).toBe(true);
+    expect(await isPortOpen(port)).toBe(false);
     expect(fs.existsSync(remote.dir)).toBe(false);
     await expect(remote.serve()).rejects.toMatchObject({ name: 'GitRemoteStoppedError' });
   });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isPortOpen } from '../../dev/net';
 import { isAlive } from '../../dev/process';
 import {
   getBlob,
@@ -18,18 +18,6 @@ import {
   startRegistry,
   type LocalRegistry,
 } from '../../dev/registry';
-
-/** True if nothing accepts TCP connections on 127.0.0.1:port any more. */
-function portClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
 
 describe('local OCI registry (docker-registry + skopeo)', () => {
   let registry: LocalRegistry | undefined;
@@ -142,7 +130,7 @@ describe('local OCI registry (docker-registry + skopeo)', () => {
   it('stops: the port closes, the process is gone and the temp dir is removed', async () => {
     const r = reg();
     await r.stop();
-    expect(await portClosed(r.port)).toBe(true);
+    expect(await isPortOpen(r.port)).toBe(false);
     expect(isAlive(r.pid)).toBe(false);
     expect(fs.existsSync(r.stateDir)).toBe(false);
     await r.stop(); // idempotent
@@ -166,7 +154,7 @@ describe('local OCI registry with a state dir', () => {
     started.push(first);
     const pushed = await pushImage(first.host, 'demo/app', 'v1', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
     await first.stop();
-    expect(await portClosed(first.port)).toBe(true);
+    expect(await isPortOpen(first.port)).toBe(false);
     expect(fs.existsSync(path.join(stateDir, 'storage'))).toBe(true);
 
     const second = await startRegistry({ stateDir });
@@ -174,6 +162,6 @@ describe('local OCI registry with a state dir', () => {
     expect(await listTags(second.host, 'demo/app')).toEqual(['v1']);
     expect(await headManifest(second.host, 'demo/app', 'v1')).toBe(pushed.digest);
     await second.stop();
-    expect(await portClosed(second.port)).toBe(true);
+    expect(await isPortOpen(second.port)).toBe(false);
   });
 });
