@@ -90,7 +90,8 @@ export class SiteStack extends pulumi.ComponentResource {
           `${s.namespace}/${s.name}`,
           {
             metadata: { name: s.name, namespace: s.namespace, labels: { 'app.kubernetes.io/managed-by': 'fluxops' } },
-            stringData: s.data,
+            // Secret outputs: encrypted in the state whatever the caller passed in.
+            stringData: pulumi.secret(s.data),
           },
           { parent: this, provider, dependsOn: foundation },
         ),
