@@ -4,12 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import { loadFleet, loadImageLock, synthesize } from '../constructs';
-import { startLocalCluster, type LocalCluster } from '../dev/cluster';
-import { cloneWorkdir, createGitRemote, type GitRemote } from '../dev/git';
-import { pushImage, startRegistry, type LocalRegistry } from '../dev/registry';
-import { locateToolchain } from '../dev/toolchain';
-import { openSiteWorkspace, type KubeObject } from '../stacks';
+import type { LocalCluster } from '../dev/cluster';
+import type { GitRemote } from '../dev/git';
+import type { LocalRegistry } from '../dev/registry';
+import type { KubeObject } from '../stacks';
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'edge-fleet');
 
@@ -32,6 +30,13 @@ export function registerDemoCommand(program: Command): void {
 }
 
 async function runDemo(site: string): Promise<void> {
+  // Loaded here, not at the top: `fluxops --help` and other commands stay fast.
+  const { loadFleet, loadImageLock, synthesize } = await import('../constructs');
+  const { startLocalCluster } = await import('../dev/cluster');
+  const { cloneWorkdir, createGitRemote } = await import('../dev/git');
+  const { pushImage, startRegistry } = await import('../dev/registry');
+  const { locateToolchain } = await import('../dev/toolchain');
+  const { openSiteWorkspace } = await import('../stacks');
   const say = (line: string) => console.log(line);
   const toolchain = locateToolchain();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-demo-'));

@@ -2,9 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import { LocalWorkspace, PulumiCommand, type Stack } from '@pulumi/pulumi/automation';
-
-import { locateToolchain } from '../dev/toolchain';
+import type { PulumiCommand, Stack } from '@pulumi/pulumi/automation';
 
 /** The FluxOps checkout: its Pulumi.yaml is the default project. */
 const FLUXOPS_ROOT = path.join(__dirname, '..');
@@ -64,6 +62,9 @@ function summarize(changes: Record<string, number>): void {
  * to a local file backend under the project; the passphrase comes from PULUMI_CONFIG_PASSPHRASE.
  */
 async function openStack(o: StackOptions): Promise<Stack> {
+  // Loaded here, not at the top: `fluxops --help` and other commands stay fast.
+  const { LocalWorkspace, PulumiCommand } = await import('@pulumi/pulumi/automation');
+  const { locateToolchain } = await import('../dev/toolchain');
   const projectDir = path.resolve(o.projectDir);
   if (!fs.existsSync(path.join(projectDir, 'Pulumi.yaml'))) throw new Error(`--project-dir: no Pulumi.yaml in ${projectDir}`);
   const envVars: Record<string, string> = {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import { loadFleet, loadImageLock, synthesize, writeManifests, type SynthFlavor } from '../constructs';
+import type { SynthFlavor } from '../constructs';
 
 /** `fluxops synth`: config repository -> deterministic Kubernetes YAML. */
 export function registerSynthCommand(program: Command): void {
@@ -12,7 +12,8 @@ export function registerSynthCommand(program: Command): void {
     .option('--site <name>', 'render one edge site (its overrides and holds apply)')
     .option('--flavor <flavor>', '"plain", or "flux" to add Flux custom resources', 'plain')
     .option('--out <dir>', 'write one file per object into this directory instead of one stream to stdout')
-    .action((o: { configDir: string; site?: string; flavor: string; out?: string }) => {
+    .action(async (o: { configDir: string; site?: string; flavor: string; out?: string }) => {
+      const { loadFleet, loadImageLock, synthesize, writeManifests } = await import('../constructs');
       if (o.flavor !== 'plain' && o.flavor !== 'flux') throw new Error(`--flavor: expected "plain" or "flux", got "${o.flavor}"`);
       const dir = path.resolve(o.configDir);
       const result = synthesize(loadFleet(dir), { site: o.site, flavor: o.flavor as SynthFlavor, lock: loadImageLock(dir) });
