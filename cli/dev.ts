@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { readClusterState, startLocalCluster, stopLocalCluster } from '../dev/cluster';
 import { isAlive } from '../dev/process';
+import { locateToolchain } from '../dev/toolchain';
 
 /** Default state directory of `fluxops dev up`, relative to the working directory. */
 export const DEFAULT_DEV_STATE_DIR = '.fluxops/dev';
@@ -25,6 +26,7 @@ export function registerDevCommands(program: Command): void {
       console.log('Use it with kubectl:');
       console.log(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
       console.log('  kubectl get nodes -L kubernetes.io/arch');
+      console.log(`  (a kubectl of the same version: ${locateToolchain({ check: false }).bin('kubectl')})`);
       console.log('Stop it with: fluxops dev down');
     });
 
