@@ -8,6 +8,7 @@ import type { LocalCluster } from '../dev/cluster';
 import type { GitRemote } from '../dev/git';
 import type { LocalRegistry } from '../dev/registry';
 import type { KubeObject } from '../stacks';
+import { ensureDir } from './fs';
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'edge-fleet');
 
@@ -100,11 +101,6 @@ async function runDemo(site: string): Promise<void> {
     process.off('SIGTERM', onSignal);
     await stopAll();
   }
-}
-
-function ensureDir(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
 }
 
 function indent(text: string): string {

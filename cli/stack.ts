@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 
 import type { PulumiCommand, Stack } from '@pulumi/pulumi/automation';
 
+import { ensureDir } from './fs';
+
 /** The FluxOps checkout: its Pulumi.yaml is the default project. */
 const FLUXOPS_ROOT = path.join(__dirname, '..');
 
@@ -94,9 +96,4 @@ async function openStack(o: StackOptions): Promise<Stack> {
   ];
   for (const [key, value] of settings) if (value !== undefined) await stack.setConfig(key, { value });
   return stack;
-}
-
-function ensureDir(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
 }

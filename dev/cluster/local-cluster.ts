@@ -136,17 +136,15 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const kubeconfigPath = path.join(stateDir, 'kubeconfig');
     writeKubeconfig(kubeconfigPath, { contextName, server, caPem: ca, token });
 
-    const kine = await phase('kine', async () => {
-      const p = startProcess('kine', toolchain.bin('kine'), [
+    await phase('kine', async () => {
+      fs.mkdirSync(path.join(stateDir, 'db'), { recursive: true });
+      startProcess('kine', toolchain.bin('kine'), [
         '--listen-address', `127.0.0.1:${ports.kine}`,
         '--metrics-bind-address', '0',
         '--endpoint', `sqlite://${path.join(stateDir, 'db', 'state.db')}?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate`,
       ]);
-      fs.mkdirSync(path.join(stateDir, 'db'), { recursive: true });
       await waitFor(() => isPortOpen(ports.kine), { what: 'kine to listen', timeoutMs: 30_000, abortIf: abortIfDead });
-      return p;
     });
-    void kine;
 
     const api = new KubeApi(endpoint);
     await phase('kube-apiserver', async () => {
