@@ -3,9 +3,15 @@ const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  // Config repositories import the constructs by this name (see constructs/loader).
+  // Config repositories import the constructs by this name (see reconciler/synth).
   moduleNameMapper: { '^fluxops/constructs$': '<rootDir>/constructs' },
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false } }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false } }],
+    // @kubernetes/client-node 1.x and its auth helpers ship ES modules only; Jest's loader needs
+    // them as CommonJS (Node 20 itself can require them).
+    '^.+\\.m?js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, diagnostics: false }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose)/)'],
 };
 
 module.exports = {

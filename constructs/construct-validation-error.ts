@@ -1,3 +1,5 @@
+import { FluxOpsError } from '../errors';
+
 /**
  * Raised when a construct is given a value that its types could not rule out: a bad semver
  * range, a regex Flux cannot run, a port out of range, a name that is not DNS-1123, ...
@@ -5,7 +7,7 @@
  * The message always names the construct path, the field and the offending value, so a
  * developer can find the line in the fleet definition without a stack trace.
  */
-export class ConstructValidationError extends Error {
+export class ConstructValidationError extends FluxOpsError {
   override readonly name = 'ConstructValidationError';
   /** Construct path, e.g. `edge-fleet/sensor-gateway`. */
   readonly path: string;
@@ -17,10 +19,7 @@ export class ConstructValidationError extends Error {
   readonly reason: string;
 
   constructor(init: { path: string; field: string; value: unknown; reason: string; cause?: unknown }) {
-    super(
-      `${init.path || '<root>'}: invalid ${init.field} ${formatValue(init.value)}: ${init.reason}`,
-      init.cause === undefined ? undefined : { cause: init.cause },
-    );
+    super('invalid-construct-props', `${init.path || '<root>'}: invalid ${init.field} ${formatValue(init.value)}: ${init.reason}`, { cause: init.cause });
     this.path = init.path;
     this.field = init.field;
     this.value = init.value;

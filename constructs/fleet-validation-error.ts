@@ -1,3 +1,4 @@
+import { FluxOpsError } from '../errors';
 import { ConstructValidationError } from './construct-validation-error';
 
 /** One problem found when validating a whole fleet. */
@@ -14,13 +15,13 @@ export interface FleetProblem {
  * Raised by synthesis when checks that depend on the whole fleet (or on later mutation, see
  * `node.addValidation`) fail. Carries every problem found, not just the first.
  */
-export class FleetValidationError extends Error {
+export class FleetValidationError extends FluxOpsError {
   override readonly name = 'FleetValidationError';
   /** Every problem, in construct-tree order. */
   readonly problems: readonly FleetProblem[];
 
   constructor(problems: readonly FleetProblem[]) {
-    super(`fleet validation failed with ${problems.length} problem(s):\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);
+    super('invalid-fleet', `fleet validation failed with ${problems.length} problem(s):\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);
     this.problems = problems;
   }
 

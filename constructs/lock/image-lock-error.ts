@@ -1,5 +1,7 @@
+import { FluxOpsError } from '../../errors';
+
 /** A lock file that cannot be read: bad YAML, a missing or malformed field, or an unknown schema version. */
-export class ImageLockError extends Error {
+export class ImageLockError extends FluxOpsError {
   override readonly name = 'ImageLockError';
   /** Name of the input (file path, or a description such as `git show HEAD:fluxops.lock.yaml`). */
   readonly source: string;
@@ -14,7 +16,7 @@ export class ImageLockError extends Error {
 
   constructor(init: { source: string; reason: string; field?: string; line?: number; column?: number; cause?: unknown }) {
     const where = init.field !== undefined ? `: ${init.field}` : init.line !== undefined ? `:${init.line}:${init.column ?? 1}` : '';
-    super(`${init.source}${where}: ${init.reason}`, init.cause === undefined ? undefined : { cause: init.cause });
+    super('invalid-lock', `${init.source}${where}: ${init.reason}`, { cause: init.cause });
     this.source = init.source;
     this.field = init.field;
     this.line = init.line;
