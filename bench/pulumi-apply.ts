@@ -1,5 +1,5 @@
 /**
- * Apply benchmark: FluxOps' deploy path (`openSiteWorkspace` -> `SiteStack`: Pulumi Automation API,
+ * Apply benchmark: FluxOps' deploy path (`openSiteStack` -> `SiteStack`: Pulumi Automation API,
  * inline program, server-side apply) against the baseline `kubectl apply --server-side` of the same
  * synthesized manifests, on one embedded local edge cluster started here. Goal: the first apply of
  * a site is within 2x of kubectl. Also shows where Pulumi's time goes: engine events of every run,
@@ -26,7 +26,7 @@ import { stringify } from 'yaml';
 
 import { startLocalCluster, type LocalCluster } from '../dev/cluster';
 import { locateToolchain, type Toolchain } from '../dev/toolchain';
-import { openSiteWorkspace, type KubeObject } from '../stacks';
+import { openSiteStack, resolvePulumiSettings, siteProgram, type KubeObject } from '../stacks';
 
 const GOAL_RATIO = 2;
 const numbers = (s: string): number[] => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
@@ -269,7 +269,7 @@ async function kubectlApply(cluster: LocalCluster, manifests: string): Promise<M
 }
 
 // ---------------------------------------------------------------------------------------------
-// FluxOps: openSiteWorkspace + stack.up, keeping the engine events.
+// FluxOps: openSiteStack + stack.up, keeping the engine events.
 
 /** One engine step event as received (the events' own timestamps are whole seconds). */
 interface StepMark {
@@ -390,22 +390,19 @@ async function up(ctx: PulumiContext, stack: Stack, variant: PulumiVariant): Pro
 async function pulumiDeploy(ctx: PulumiContext, site: string, namespace: string, n: number, variant: PulumiVariant, noChange = true): Promise<PulumiDeploy> {
   const traceDir = variant.traced ? ensureDir(path.join(ctx.work, 'traces', site)) : undefined;
   const open = await measure(() =>
-    openSiteWorkspace({
+    openSiteStack({
       site,
-      objects: siteObjects(namespace, n),
-      kubeconfig: ctx.cluster.kubeconfigPath,
-      backend: { url: `file://${ctx.backendDir}`, passphrase: ctx.passphrase },
-      pulumiRoot: traceDir ? ctx.tracedRoot : ctx.toolchain.root,
+      settings: resolvePulumiSettings({
+        stateDir: ensureDir(path.join(ctx.work, 'state')),
+        backendUrl: `file://${ctx.backendDir}`,
+        pulumiHome: ensureDir(path.join(ctx.work, 'pulumi-home')),
+        passphrase: { kind: 'value', passphrase: ctx.passphrase },
+        cli: 'toolchain',
+        ...(traceDir ? { cliRoot: ctx.tracedRoot } : {}),
+        extraEnv: { ...(traceDir ? { BENCH_OTEL_DIR: traceDir } : {}), ...variant.env },
+      }),
       workDir: ensureDir(path.join(ctx.work, 'pulumi', site)),
-      skipAwait: variant.skipAwait,
-      env: {
-        PULUMI_HOME: ensureDir(path.join(ctx.work, 'pulumi-home')),
-        PATH: `${ctx.toolchain.binDir}${path.delimiter}${process.env.PATH ?? ''}`,
-        PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: 'true',
-        PULUMI_COPILOT: 'false',
-        ...(traceDir ? { BENCH_OTEL_DIR: traceDir } : {}),
-        ...variant.env,
-      },
+      program: siteProgram({ site, objects: siteObjects(namespace, n), kubeconfig: fs.readFileSync(ctx.cluster.kubeconfigPath, 'utf8'), skipAwait: variant.skipAwait }),
     }),
   );
   const first = await up(ctx, open.value, variant);
@@ -601,7 +598,7 @@ function printSize(r: SizeResult): void {
   if (Number.isFinite(pn)) console.log(row('no-change re-apply', kn, pn));
   console.log(`  first apply within ${GOAL_RATIO}x of kubectl: ${!capped && pf <= GOAL_RATIO * kf ? 'yes' : 'no'}`);
   const open = median(r.pulumi.map((d) => d.open.seconds));
-  console.log(`  not in the table: openSiteWorkspace ${open.toFixed(2)} s per site (\`pulumi version\`, \`stack select --create\`)`);
+  console.log(`  not in the table: openSiteStack ${open.toFixed(2)} s per site (\`pulumi version\`, \`stack select --create\`)`);
   const k = medianBy(r.kubectlFirst, (m) => m.seconds);
   console.log(`  kubectl first apply ${k.seconds.toFixed(2)} s: ${cpuLine(k, 'kubectl')}`);
   const typical = medianBy(r.pulumi, (d) => d.first.seconds);
@@ -650,7 +647,7 @@ async function runVariants(ctx: PulumiContext, n: number, ns: (what: string) => 
     );
     if (d !== control) details.push(...describeUp(`${v.label}, first up`, d.first));
     if (d.traceDir) {
-      details.push(`  OpenTelemetry trace of the traced run, CLI commands in order (openSiteWorkspace; first up; no-change up; each up followed by the Automation API's \`stack output\` x2 + \`stack history\`):`);
+      details.push(`  OpenTelemetry trace of the traced run, CLI commands in order (openSiteStack; first up; no-change up; each up followed by the Automation API's \`stack output\` x2 + \`stack history\`):`);
       details.push(...describeOtel(d.traceDir));
     }
     await dropNamespaces(ctx.cluster, [namespace]);
@@ -676,7 +673,7 @@ async function main(): Promise<void> {
     clusterMarker = cluster.stateDir;
     const kubectlVersion = (JSON.parse(execFileSync(toolchain.bin('kubectl'), ['version', '--client', '-o', 'json'], { encoding: 'utf8' })) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
     const pulumiVersion = execFileSync(toolchain.bin('pulumi'), ['version'], { encoding: 'utf8' }).trim();
-    console.log(`Pulumi (FluxOps openSiteWorkspace) vs kubectl apply --server-side, same manifests, on the local edge cluster ${cluster.version} (ready in ${startup.seconds.toFixed(1)} s)`);
+    console.log(`Pulumi (FluxOps openSiteStack) vs kubectl apply --server-side, same manifests, on the local edge cluster ${cluster.version} (ready in ${startup.seconds.toFixed(1)} s)`);
     console.log(`kubectl ${kubectlVersion}; pulumi ${pulumiVersion}, Automation API inline program, file backend, passphrase secrets; ${CPUS} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}`);
     const ctx: PulumiContext = {
       toolchain,

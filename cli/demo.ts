@@ -7,16 +7,14 @@ import type { Command } from 'commander';
 import type { LocalCluster } from '../dev/cluster';
 import type { GitRemote } from '../dev/git';
 import type { LocalRegistry } from '../dev/registry';
-import type { KubeObject } from '../stacks';
-import { ensureDir } from './fs';
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'edge-fleet');
 
 /** Images the example fleet starts from (its policies' initial tags), pushed as amd64+arm64. */
-const EXAMPLE_IMAGES: ReadonlyArray<{ repo: string; tag: string }> = [
-  { repo: 'edge/sensor-gateway', tag: '1.4.0' },
-  { repo: 'edge/eclipse-mosquitto', tag: '2.0.18' },
-  { repo: 'edge/dashboard', tag: 'main-3f2a9c1-1731400000' },
+const EXAMPLE_IMAGES: ReadonlyArray<{ repo: string; tag: string; policy: string }> = [
+  { repo: 'edge/sensor-gateway', tag: '1.4.0', policy: 'sensor-gateway' },
+  { repo: 'edge/eclipse-mosquitto', tag: '2.0.18', policy: 'mqtt-broker' },
+  { repo: 'edge/dashboard', tag: 'main-3f2a9c1-1731400000', policy: 'dashboard' },
 ];
 
 /** `fluxops demo`: the whole loop on the embedded local edge cluster. */
@@ -32,14 +30,13 @@ export function registerDemoCommand(program: Command): void {
 
 async function runDemo(site: string): Promise<void> {
   // Loaded here, not at the top: `fluxops --help` and other commands stay fast.
-  const { loadFleet, loadImageLock, synthesize } = await import('../constructs');
+  const { IMAGE_LOCK_FILE, serializeImageLock, withLockEntry, emptyImageLock } = await import('../constructs');
   const { startLocalCluster } = await import('../dev/cluster');
   const { cloneWorkdir, createGitRemote } = await import('../dev/git');
   const { pushImage, startRegistry } = await import('../dev/registry');
-  const { locateToolchain } = await import('../dev/toolchain');
-  const { openSiteWorkspace } = await import('../stacks');
+  const { deploySite } = await import('../reconciler/deploy/deploy-site');
+  const { resolvePulumiSettings, setSiteSecret, siteWorkDir, renderChangeSetText } = await import('../stacks');
   const say = (line: string) => console.log(line);
-  const toolchain = locateToolchain();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-demo-'));
   let cluster: LocalCluster | undefined;
   let registry: LocalRegistry | undefined;
@@ -63,35 +60,45 @@ async function runDemo(site: string): Promise<void> {
     say(`    registry ${registry.host}, git remote ${remote.url}`);
 
     say('2/5 CI pushes multi-arch images (linux/amd64 + linux/arm64)');
+    let lock = emptyImageLock();
     for (const img of EXAMPLE_IMAGES) {
       const pushed = await pushImage(registry.host, img.repo, img.tag, { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
       say(`    ${registry.host}/${img.repo}:${img.tag} ${pushed.digest.slice(0, 19)}...`);
+      lock = withLockEntry(lock, img.policy, {
+        image: `${registry.host}/${img.repo}`,
+        tag: img.tag,
+        digest: pushed.digest,
+        updatedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        platforms: [...pushed.platforms].sort(),
+      });
     }
 
-    say('3/5 the example fleet is committed to the config repository');
+    say('3/5 the example fleet and its image lock are committed to the config repository');
     const workdir = await cloneWorkdir(remote.url, { dir: path.join(work, 'checkout') });
     const files: Record<string, string> = {};
     for (const f of fs.readdirSync(EXAMPLE)) files[f] = fs.readFileSync(path.join(EXAMPLE, f), 'utf8');
+    files[IMAGE_LOCK_FILE] = serializeImageLock(lock);
     const sha = await workdir.commit('Add the edge fleet', files);
     await workdir.push();
     say(`    ${sha.slice(0, 7)} Add the edge fleet (${Object.keys(files).join(', ')})`);
 
-    say(`4/5 synthesize site ${site} and deploy it with Pulumi (Automation API, server-side apply)`);
-    process.env.FLUXOPS_REGISTRY = registry.host;
-    const result = synthesize(loadFleet(workdir.dir), { site, lock: loadImageLock(workdir.dir) });
-    for (const w of result.warnings) say(`    note: ${w.message}`);
-    const stack = await openSiteWorkspace({
-      site,
-      objects: result.objects.map((obj) => obj.manifest as unknown as KubeObject),
-      secrets: [{ namespace: 'edge-apps', name: 'mqtt-credentials', data: { username: 'gateway', password: randomBytes(18).toString('base64url') } }],
-      kubeconfig: cluster.kubeconfigPath,
-      backend: { url: `file://${ensureDir(path.join(work, 'pulumi-state'))}`, passphrase: randomBytes(24).toString('hex') },
-      pulumiRoot: toolchain.root,
-      workDir: ensureDir(path.join(work, 'pulumi')),
-      env: { PULUMI_HOME: ensureDir(path.join(work, 'pulumi-home')), PATH: `${toolchain.binDir}${path.delimiter}${process.env.PATH ?? ''}` },
+    say(`4/5 synthesize site ${site} (isolated process, strict lock) and deploy it with Pulumi (Automation API, server-side apply)`);
+    const settings = resolvePulumiSettings({
+      stateDir: path.join(work, 'state'),
+      backendUrl: `file://${path.join(work, 'state', 'pulumi', 'backend')}`,
+      pulumiHome: path.join(work, 'state', 'pulumi', 'home'),
+      passphrase: { kind: 'value', passphrase: randomBytes(24).toString('hex') },
+      cli: 'toolchain',
     });
-    const up = await stack.up({ onOutput: (out) => process.stdout.write(indent(out)) });
-    say(`    ${JSON.stringify(up.summary.resourceChanges)}`);
+    const fleetEnv = { FLEET_REGISTRY: registry.host, FLEET_GIT_URL: remote.url };
+    // The MQTT password exists only as an encrypted Pulumi secret, never in Git or YAML.
+    const workDir = siteWorkDir(settings, workdir.dir);
+    for (const [key, value] of [['username', 'gateway'], ['password', randomBytes(18).toString('base64url')]] as const) {
+      await setSiteSecret({ settings, workDir, site, secret: { namespace: 'edge-apps', name: 'mqtt-credentials', key }, value });
+    }
+    const result = await deploySite({ operation: 'up', configDir: workdir.dir, site, repo: remote.url, commit: sha, kubeconfig: cluster.kubeconfigPath, settings, fleetEnv });
+    for (const w of result.siteSynth.warnings) say(`    note: ${w.message}`);
+    say(indent(renderChangeSetText(result.changeSet)));
 
     say('5/5 the apps run on the arm64 nodes');
     say(indent(await cluster.kubectl(['get', 'pods', '-n', 'edge-apps', '-o', 'wide'])));

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 
+import { FluxOpsError } from '../errors';
+
 import { registerDemoCommand } from './demo';
 import { registerDevCommands } from './dev';
 import { registerStackCommands } from './stack';
@@ -26,6 +28,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const code = (err as { exitCode?: number }).exitCode;
     if (typeof code === 'number') return code; // commander already printed help/usage
+    if (err instanceof FluxOpsError) {
+      // Typed errors carry a message written for people; no stack trace.
+      console.error(`fluxops: ${err.message}`);
+      return 1;
+    }
     throw err;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;

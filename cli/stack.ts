@@ -1,99 +1,67 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import type { PulumiCommand, Stack } from '@pulumi/pulumi/automation';
+import type { StackOperation } from '../stacks/run-stack';
+import { collect, outputFormat, parseFleetEnv, printJson } from './output';
 
-import { ensureDir } from './fs';
-
-/** The FluxOps checkout: its Pulumi.yaml is the default project. */
-const FLUXOPS_ROOT = path.join(__dirname, '..');
-
-interface StackOptions {
-  site: string;
-  projectDir: string;
-  configDir?: string;
+interface StackFlags {
+  configDir: string;
+  site?: string;
   kubeconfig?: string;
   context?: string;
   refresh: boolean;
-  diff: boolean;
+  output: string;
+  stateDir?: string;
+  fleetEnv: string[];
 }
 
-/** `fluxops up|preview|destroy`: the site stacks through the Pulumi Automation API. */
+/** `fluxops up|preview|destroy`: a site stack through the Pulumi Automation API. */
 export function registerStackCommands(program: Command): void {
   const common = (c: Command) =>
     c
-      .requiredOption('-s, --site <name>', 'edge site = Pulumi stack')
-      .option('--project-dir <dir>', 'directory of Pulumi.yaml', FLUXOPS_ROOT)
-      .option('-C, --config-dir <dir>', 'config repository (sets fluxops:configDir on the stack)')
-      .option('--kubeconfig <path>', 'kubeconfig of the site (sets fluxops:kubeconfig on the stack)')
-      .option('--context <name>', 'kubeconfig context (sets fluxops:context on the stack)')
+      .option('-C, --config-dir <dir>', 'config repository (fleet.ts, fluxops.lock.yaml)', '.')
+      .option('-s, --site <name>', 'edge site = Pulumi stack (default: the fleet\'s only site)')
+      .option('--kubeconfig <path>', 'kubeconfig of the site\'s cluster (default: $KUBECONFIG, ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context')
       .option('--refresh', 'read the live cluster first, so manual changes show up and are corrected', false)
-      .option('--diff', 'show property-level diffs', false);
-
-  common(program.command('preview').description('show what `up` would change on a site'))
-    .action(async (o: StackOptions) => {
-      const stack = await openStack(o);
-      const r = await stack.preview({ refresh: o.refresh, diff: o.diff, onOutput: out });
-      summarize(r.changeSummary);
+      .option('--output <format>', '"text" or "json" (the change set as data)', 'text')
+      .option('--state-dir <dir>', 'FluxOps state (Pulumi file backend, workspaces); default $XDG_STATE_HOME/fluxops')
+      .option('--fleet-env <NAME=value>', 'a FLEET_* variable for the fleet code (repeatable)', collect, []);
+  const action = (operation: StackOperation) => async (o: StackFlags) => {
+    const { deploySite } = await import('../reconciler/deploy/deploy-site');
+    const { resolvePulumiSettings } = await import('../stacks/pulumi-env');
+    const { renderChangeSetText, summarizeChangeSet } = await import('../stacks/change-set');
+    outputFormat(o.output);
+    const settings = resolvePulumiSettings({ ...(o.stateDir ? { stateDir: o.stateDir } : {}) });
+    const json = o.output === 'json';
+    const result = await deploySite({
+      operation,
+      configDir: path.resolve(o.configDir),
+      ...(o.site !== undefined ? { site: o.site } : {}),
+      ...(o.kubeconfig ? { kubeconfig: path.resolve(o.kubeconfig) } : {}),
+      ...(o.context ? { context: o.context } : {}),
+      settings,
+      refresh: o.refresh,
+      fleetEnv: parseFleetEnv(o.fleetEnv),
+      ...(json ? {} : { onOutput: (text: string) => process.stderr.write(text) }),
     });
-  common(program.command('up').description('deploy a site: synthesize, diff against the cluster, apply'))
-    .action(async (o: StackOptions) => {
-      const stack = await openStack(o);
-      const r = await stack.up({ refresh: o.refresh, diff: o.diff, onOutput: out });
-      summarize(r.summary.resourceChanges ?? {});
-    });
-  common(program.command('destroy').description('delete everything a site stack owns (namespaces are kept)'))
-    .action(async (o: StackOptions) => {
-      const stack = await openStack(o);
-      const r = await stack.destroy({ refresh: o.refresh, onOutput: out });
-      summarize(r.summary.resourceChanges ?? {});
-    });
-}
-
-const out = (text: string) => process.stdout.write(text);
-
-function summarize(changes: Record<string, number>): void {
-  const parts = Object.entries(changes).map(([k, v]) => `${v} ${k}`);
-  console.log(`fluxops: ${parts.length ? parts.join(', ') : 'no changes'}`);
-}
-
-/**
- * Opens the site's stack as a local program (the same `stacks/program.ts` that `pulumi up` runs),
- * with the toolchain's Pulumi CLI when it is built here, else the `pulumi` on PATH. State defaults
- * to a local file backend under the project; the passphrase comes from PULUMI_CONFIG_PASSPHRASE.
- */
-async function openStack(o: StackOptions): Promise<Stack> {
-  // Loaded here, not at the top: `fluxops --help` and other commands stay fast.
-  const { LocalWorkspace, PulumiCommand } = await import('@pulumi/pulumi/automation');
-  const { locateToolchain } = await import('../dev/toolchain');
-  const projectDir = path.resolve(o.projectDir);
-  if (!fs.existsSync(path.join(projectDir, 'Pulumi.yaml'))) throw new Error(`--project-dir: no Pulumi.yaml in ${projectDir}`);
-  const envVars: Record<string, string> = {
-    PULUMI_SKIP_UPDATE_CHECK: 'true',
-    PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL ?? `file://${ensureDir(path.join(projectDir, '.fluxops', 'pulumi-state'))}`,
+    for (const w of result.siteSynth.warnings) if (!json) console.error(`warning: ${w.message}`);
+    for (const d of result.downgrades) if (!json) console.error(`note: ${d.object} ${d.container}: ${d.liveTag} -> ${d.newTag} allowed (${d.allowedBecause})`);
+    if (json) {
+      printJson({
+        site: result.site,
+        operation,
+        commit: result.synth.source.commit ?? null,
+        summary: summarizeChangeSet(result.changeSet),
+        changeSet: result.changeSet,
+        downgrades: result.downgrades,
+        warnings: result.siteSynth.warnings,
+      });
+    } else {
+      console.log(renderChangeSetText(result.changeSet));
+    }
   };
-  let pulumiCommand: PulumiCommand;
-  try {
-    const toolchain = locateToolchain({ need: ['pulumi', 'pulumi-language-nodejs', 'pulumi-resource-kubernetes'] });
-    pulumiCommand = await PulumiCommand.get({ root: toolchain.root, skipVersionCheck: true });
-    envVars.PATH = `${toolchain.binDir}${path.delimiter}${process.env.PATH ?? ''}`;
-    envVars.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = 'true';
-  } catch {
-    pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-  }
-  if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE && envVars.PULUMI_BACKEND_URL.startsWith('file://')) {
-    throw new Error('set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): it encrypts the stack secrets');
-  }
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: o.site, workDir: projectDir },
-    { pulumiCommand, envVars, secretsProvider: 'passphrase' },
-  );
-  const settings: Array<[string, string | undefined]> = [
-    ['fluxops:configDir', o.configDir && path.resolve(o.configDir)],
-    ['fluxops:kubeconfig', o.kubeconfig && path.resolve(o.kubeconfig)],
-    ['fluxops:context', o.context],
-  ];
-  for (const [key, value] of settings) if (value !== undefined) await stack.setConfig(key, { value });
-  return stack;
+  common(program.command('preview').description('show what `up` would change on a site')).action(action('preview'));
+  common(program.command('up').description('deploy a site: synthesize (isolated), refuse downgrades, apply through Pulumi')).action(action('up'));
+  common(program.command('destroy').description('delete everything a site stack owns (namespaces are kept)')).action(action('destroy'));
 }

@@ -5,8 +5,8 @@
  * Entry points for callers:
  * - config repositories: `defineFleet`, `EdgeApp`, `Site`, `GitSource`, `ImageRepository`,
  *   `ImagePolicy`, `ImageUpdateAutomation`, `RawObjects`;
- * - the CLI and the Pulumi stacks: `loadFleet`, `loadImageLock`, `synthesize`,
- *   `synthesizeSites`, `writeManifests`;
+ * - synthesis (run isolated by `reconciler/synth`): `synthesize`, `synthesizeSites`,
+ *   `checkImageLock`;
  * - image automation: `parseImageLock`, `serializeImageLock`, `withLockEntry`, `policyCandidate`.
  */
 export { ConstructValidationError, formatValue } from './construct-validation-error';
@@ -104,8 +104,8 @@ export { SecretReference } from './secret-reference';
 export { SynthWarning, SynthWarningCode } from './synth-warning';
 export { ResolvedImage, ImageResolution, resolveImage } from './resolve-image';
 export * from './lock';
+export { checkImageLock, CheckImageLockOptions, LockProblem, LockProblemCode, DEFAULT_TAG_EXCLUSIONS } from './lock/check-image-lock';
 export * from './synth';
-export * from './loader';
 export { AppRenderContext, RenderedApp, RenderedObject, ImageSetter, renderEdgeApp, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SITE_LABEL } from './render';
 export { FLUX_API, imagePolicySetter, toFluxSemverRange } from './flux';
 export {

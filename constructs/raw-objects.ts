@@ -37,6 +37,14 @@ export class RawObjects extends Construct {
       check(path, `${f}.kind`, o?.kind, typeof o?.kind === 'string' && /^[A-Z][A-Za-z0-9]*$/.test(o.kind) ? undefined : 'must be a Kind like "ConfigMap"');
       check(path, `${f}.metadata.name`, o?.metadata?.name, dnsSubdomainProblem(o?.metadata?.name));
       if (o.metadata.namespace !== undefined) check(path, `${f}.metadata.namespace`, o.metadata.namespace, dnsSubdomainProblem(o.metadata.namespace));
+      // Secret values in a config repository land in Git; they come from Pulumi config instead.
+      if (o.kind === 'Secret' && o.apiVersion === 'v1') {
+        for (const field of ['data', 'stringData'] as const) {
+          if (o[field] !== undefined) {
+            check(path, `${f}.${field}`, '<redacted>', 'Secrets with values do not belong in a config repository; set them with `pulumi config set --secret --path fluxops:secrets.<namespace>/<name>.<key>`');
+          }
+        }
+      }
     });
     super(scope, id);
     this.objects = props.objects.map((o) => deepFreeze(structuredClone(o)));

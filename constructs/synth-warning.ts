@@ -7,7 +7,13 @@ export type SynthWarningCode =
   /** Digest pinning is on but the digest of the deployed tag is unknown: deployed by tag. */
   | 'digest-unknown'
   /** A hold keeps a policy on a tag. */
-  | 'image-held';
+  | 'image-held'
+  /** The lock file does not exist (an error for `up`, `preview` and the reconciler). */
+  | 'lock-missing'
+  /** The lock file cannot be read (an error for `up`, `preview` and the reconciler). */
+  | 'lock-invalid'
+  /** A lock entry breaks its policy (an error for `up`, `preview` and the reconciler; see checkImageLock). */
+  | 'lock-problem';
 
 /** A non-fatal finding of synthesis, attached to the construct it concerns (like cdk8s Annotations). */
 export interface SynthWarning {

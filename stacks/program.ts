@@ -1,12 +1,19 @@
 /**
  * The Pulumi program of `Pulumi.yaml`: deploys one edge site (the stack) from the config
  * repository's constructs. `pulumi up -s <site>` from a laptop runs exactly this.
+ *
+ * The config repository is synthesized in an isolated child process (the same path the CLI and
+ * the reconciler use) with a strict lock; downgrades against what the site runs now are refused.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { loadFleet, loadImageLock, synthesize } from '../constructs';
-import { readSiteConfig } from './site-config';
+import * as pulumi from '@pulumi/pulumi';
+
+import { KubeClient } from '../reconciler/cluster/kube-client';
+import { findDowngrades, refuseDowngrades } from '../reconciler/deploy/no-downgrade';
+import { synthesizeIsolated } from '../reconciler/synth';
+import { readSiteStackConfig, siteStackArgs } from './site-args';
 import { SiteStack, type KubeObject } from './site-stack';
 
 /** The directory of Pulumi.yaml: Pulumi runs a file `main` from its own folder. */
@@ -17,17 +24,36 @@ function projectRoot(from: string): string {
   }
 }
 
-const config = readSiteConfig();
-const configDir = path.resolve(projectRoot(process.cwd()), config.configDir);
-const result = synthesize(loadFleet(configDir), { site: config.site, lock: loadImageLock(configDir), flavor: 'plain' });
-for (const w of result.warnings) console.warn(`fluxops: ${w.message}`);
+export default async function program(): Promise<Record<string, unknown>> {
+  const config = readSiteStackConfig();
+  const configDir = path.resolve(projectRoot(process.cwd()), config.configDir);
+  const synth = await synthesizeIsolated({ configDir, site: config.site, lockMode: 'strict' });
+  const site = synth.site(config.site);
+  for (const w of site.warnings) pulumi.log.warn(`fluxops: ${w.message}`);
+  if (synth.fleetOutput) pulumi.log.info(`fluxops: the fleet printed:\n${synth.fleetOutput}`);
 
-const stack = new SiteStack(config.site, {
-  objects: result.objects.map((o) => o.manifest as unknown as KubeObject),
-  secrets: config.secrets,
-  kubeconfig: config.kubeconfig,
-  context: config.context,
-});
+  // What runs now decides whether this is a downgrade (read-only; the kubeconfig is the stack's).
+  {
+    const kubeconfig = pulumi.runtime.getConfig('fluxops:kubeconfig');
+    const kube = await KubeClient.connect({
+      ...(kubeconfig !== undefined ? (fs.existsSync(kubeconfig) ? { kubeconfig } : { kubeconfigContents: kubeconfig }) : {}),
+      ...(config.context ? { context: config.context } : {}),
+    });
+    try {
+      refuseDowngrades(await findDowngrades(site.images, synth.policies, config.site, (ref) => kube.get(ref)));
+    } finally {
+      kube.close();
+    }
+  }
 
-export const site = config.site;
-export const objectCount = stack.objectCount;
+  const stack = new SiteStack(
+    config.site,
+    siteStackArgs({
+      objects: site.objects.map((o) => o.manifest as unknown as KubeObject),
+      secrets: config.secrets,
+      ...(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}),
+      ...(config.context !== undefined ? { context: config.context } : {}),
+    }),
+  );
+  return { site: config.site, objectCount: stack.objectCount };
+}

@@ -59,7 +59,8 @@ export class SiteStack extends pulumi.ComponentResource {
     const provider = new k8s.Provider(
       `${name}-cluster`,
       {
-        kubeconfig: args.kubeconfig,
+        // Kubeconfig contents hold credentials: a secret in the state whatever the caller passed.
+        kubeconfig: args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig),
         context: args.context,
         // Server-side apply: fields that controllers own after creation (status, replicas
         // under an autoscaler) are not ours and never show up as diffs.

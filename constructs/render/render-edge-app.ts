@@ -57,7 +57,7 @@ export function renderEdgeApp(scope: Construct, app: EdgeApp, ctx: AppRenderCont
     const resolution = resolveImage(c.image, ctx.lock, ctx.site, app.node.path);
     warnings.push(...resolution.warnings);
     if (resolution.image.policy) {
-      imageSetters.push({ path: ['spec', 'template', 'spec', 'containers', i, 'image'], policy: resolution.image.policy });
+      imageSetters.push({ path: ['spec', 'template', 'spec', 'containers', i, 'image'], policy: resolution.image.policy, container: c.name, image: resolution.image });
     }
     const target = override?.container ?? app.containers[0].name;
     const env = override?.env && c.name === target ? mergeEnv(c.env, override.env) : c.env;

@@ -17,7 +17,7 @@ import { collectFleetProblems } from '../late-validation';
 import { ImageLock, emptyImageLock } from '../lock';
 import { commonLabels } from '../render/labels';
 import { renderEdgeApp } from '../render/render-edge-app';
-import type { RenderedObject } from '../render/rendered-object';
+import type { ImageSetter, RenderedObject } from '../render/rendered-object';
 import { Site } from '../site';
 import type { SynthWarning } from '../synth-warning';
 import { gitUrlScheme } from '../validation';
@@ -66,6 +66,32 @@ export interface SynthObject {
   readonly yaml: string;
 }
 
+/**
+ * A container image that follows an image policy, as rendered: which object and container, the
+ * policy, and the tag/digest deployed with where the tag came from. The deploy path uses it to
+ * refuse downgrades against what the site runs now.
+ */
+export interface ImageUse {
+  /** Object holding the container: `kind`, `namespace`, `name`. */
+  readonly object: { readonly apiVersion: string; readonly kind: string; readonly namespace?: string; readonly name: string };
+  /** Container name. */
+  readonly container: string;
+  /** JSON path of the image field in the object. */
+  readonly path: readonly (string | number)[];
+  /** Policy name (lock key). */
+  readonly policy: string;
+  /** Repository the policy follows. */
+  readonly image: string;
+  /** Tag deployed. */
+  readonly tag?: string;
+  /** Digest deployed (digest pinning). */
+  readonly digest?: string;
+  /** The full reference written into the object. */
+  readonly reference: string;
+  /** `lock`, `hold` or `initial-tag`. */
+  readonly origin: 'lock' | 'hold' | 'initial-tag' | 'fixed';
+}
+
 /** Result of {@link synthesize}. */
 export interface SynthResult {
   /** Fleet name. */
@@ -80,6 +106,8 @@ export interface SynthResult {
   readonly yaml: string;
   /** Findings that did not stop synthesis (lock fallbacks, holds). */
   readonly warnings: readonly SynthWarning[];
+  /** Every policy-backed container image, in object order. */
+  readonly images: readonly ImageUse[];
 }
 
 const BUILT_IN_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -126,9 +154,10 @@ export function synthesize(fleet: Fleet, options: SynthOptions = {}): SynthResul
     origin: r.origin,
     comments:
       flavor === 'flux' ? r.imageSetters.map((s) => ({ path: s.path, text: imagePolicySetter(fleet.fluxNamespace, s.policy.policyName) })) : [],
+    setters: r.imageSetters,
   }));
   for (const raw of fleet.rawObjects) {
-    for (const obj of raw.objects) entries.push({ manifest: canonicalManifest(obj as unknown as Record<string, unknown>), origin: raw.node.path, comments: [] });
+    for (const obj of raw.objects) entries.push({ manifest: canonicalManifest(obj as unknown as Record<string, unknown>), origin: raw.node.path, comments: [], setters: [] });
   }
   entries.push(...namespaceEntries(fleet, site, entries));
   return assemble(fleet, site, flavor, entries, dedupeWarnings(warnings));
@@ -143,6 +172,7 @@ interface Entry {
   readonly manifest: Manifest;
   readonly origin: string;
   readonly comments: readonly LineComment[];
+  readonly setters: readonly ImageSetter[];
 }
 
 function selectSite(fleet: Fleet, wanted: string | Site | undefined): Site | undefined {
@@ -223,6 +253,7 @@ function namespaceEntries(fleet: Fleet, site: Site | undefined, entries: readonl
     manifest: canonicalManifest({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: commonLabels(fleet, site) } }),
     origin: fleet.node.path,
     comments: [],
+    setters: [],
   }));
 }
 
@@ -261,6 +292,19 @@ function assemble(fleet: Fleet, site: Site | undefined, flavor: SynthFlavor, ent
     manifest: k.manifest,
     yaml: manifestToYaml(k.manifest, k.comments),
   }));
+  const images: ImageUse[] = keyed.flatMap((k) =>
+    k.setters.map((s) => ({
+      object: { apiVersion: k.apiVersion, kind: k.kind, ...(k.namespace !== undefined ? { namespace: k.namespace } : {}), name: k.name },
+      container: s.container,
+      path: [...s.path],
+      policy: s.policy.policyName,
+      image: s.image.name,
+      ...(s.image.tag !== undefined ? { tag: s.image.tag } : {}),
+      ...(s.image.digest !== undefined ? { digest: s.image.digest } : {}),
+      reference: s.image.reference,
+      origin: s.image.origin,
+    })),
+  );
   return {
     fleet: fleet.fleetName,
     ...(site ? { site: site.siteName } : {}),
@@ -268,6 +312,7 @@ function assemble(fleet: Fleet, site: Site | undefined, flavor: SynthFlavor, ent
     objects,
     yaml: objects.map((o) => o.yaml).join('---\n'),
     warnings,
+    images,
   };
 }
 

@@ -14,7 +14,10 @@ export function gitUrlProblem(url: string): string | undefined {
   const scheme = parsed.protocol.replace(/:$/, '');
   if (!['https', 'http', 'ssh', 'file'].includes(scheme)) return `unsupported scheme "${scheme}"; use https, http, ssh or file`;
   if (scheme !== 'file' && parsed.hostname === '') return 'must name a host';
-  if (parsed.password) return 'must not embed a password; use secretRef';
+  // Credentials in a URL end up in Git, in synthesized objects and in logs. An ssh user name
+  // (ssh://git@host/...) is not a credential; anything in the userinfo of an http(s) URL is.
+  if (parsed.password) return 'must not embed credentials (user:password@); use secretRef';
+  if ((scheme === 'https' || scheme === 'http') && parsed.username) return 'must not embed credentials (token@ or user@); use secretRef';
   return undefined;
 }
 

@@ -2,15 +2,16 @@
  * Example config repository: an edge fleet of two k3s sites running a sensor gateway, an MQTT
  * broker and a dashboard, with images kept up to date by image automation.
  *
- * Registry and Git remote are placeholders that tests (and labs) override:
- *   FLUXOPS_REGISTRY  registry host[:port]      (default registry.local:5000)
- *   FLUXOPS_GIT_URL   URL of this config repo   (default https://git.example.com/edge/fleet-config.git)
+ * Registry and Git remote are placeholders that tests (and labs) override. Fleet code sees only
+ * FLEET_* variables (never FluxOps' own environment):
+ *   FLEET_REGISTRY  registry host[:port]      (default registry.local:5000)
+ *   FLEET_GIT_URL   URL of this config repo   (default https://git.example.com/edge/fleet-config.git)
  */
 import { EdgeApp, GitSource, ImagePolicy, ImageRepository, ImageUpdateAutomation, Site, defineFleet } from 'fluxops/constructs';
 
 export default defineFleet({ name: 'edge-fleet', namespace: 'edge-apps' }, (fleet) => {
-  const registry = process.env.FLUXOPS_REGISTRY ?? 'registry.local:5000';
-  const gitUrl = process.env.FLUXOPS_GIT_URL ?? 'https://git.example.com/edge/fleet-config.git';
+  const registry = process.env.FLEET_REGISTRY ?? 'registry.local:5000';
+  const gitUrl = process.env.FLEET_GIT_URL ?? 'https://git.example.com/edge/fleet-config.git';
 
   const fleetConfig = new GitSource(fleet, 'fleet-config', {
     url: gitUrl,

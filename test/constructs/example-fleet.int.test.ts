@@ -2,14 +2,15 @@ import * as path from 'node:path';
 
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { CLUSTER_BINARIES, locateToolchain } from '../../dev/toolchain';
-import { SynthResult, loadFleet, loadImageLock, synthesize } from '../../constructs';
+import { synthesizeIsolated, type SiteSynthData } from '../../reconciler/synth';
 import { KubectlError, applyNamespaces, lostFields, serverDryRun } from './server-dry-run';
 
 const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/edge-fleet');
 const SITES = ['factory-a', 'warehouse-b'] as const;
 
-function plainSynth(site: string): SynthResult {
-  return synthesize(loadFleet(EXAMPLE_DIR), { site, lock: loadImageLock(EXAMPLE_DIR) });
+/** The example's synthesis through the one path deploys use (isolated child, strict lock). */
+async function plainSynth(site: string): Promise<SiteSynthData> {
+  return (await synthesizeIsolated({ configDir: EXAMPLE_DIR, site, lockMode: 'strict' })).site(site);
 }
 
 const id = (o: { apiVersion: string; kind: string; namespace?: string; name: string }): string =>
@@ -33,7 +34,7 @@ describe('examples/edge-fleet on the local edge cluster (server-side dry run)', 
   });
 
   test('a dry run alone is not enough: its Namespace is not persisted, so the namespaced objects fail', async () => {
-    const result = plainSynth('factory-a');
+    const result = await plainSynth('factory-a');
     expect(result.objects[0]).toMatchObject({ kind: 'Namespace', name: 'edge-apps' });
     let error: unknown;
     await serverDryRun(cluster, result.yaml).catch((e: unknown) => (error = e));
@@ -42,7 +43,7 @@ describe('examples/edge-fleet on the local edge cluster (server-side dry run)', 
   });
 
   test.each(SITES)('%s: every object passes, and the server keeps every field we render', async (site) => {
-    const result = plainSynth(site);
+    const result = await plainSynth(site);
     expect(await applyNamespaces(cluster, result)).toEqual(['edge-apps']);
     const stored = await serverDryRun(cluster, result.yaml);
     expect(stored.map((o) => id({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }))).toEqual(
@@ -53,7 +54,7 @@ describe('examples/edge-fleet on the local edge cluster (server-side dry run)', 
   });
 
   test('factory-a: the server accepts the arm64 placement and the site-specific ingress host', async () => {
-    const stored = await serverDryRun(cluster, plainSynth('factory-a').yaml);
+    const stored = await serverDryRun(cluster, (await plainSynth('factory-a')).yaml);
     const gateway = stored.find((o) => o.kind === 'Deployment' && o.metadata.name === 'sensor-gateway')!;
     expect(gateway.spec.replicas).toBe(2);
     expect(gateway.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toContainEqual({

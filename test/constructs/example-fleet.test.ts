@@ -1,9 +1,15 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Fleet, FleetLoadError, SynthResult, loadFleet, loadImageLock, synthesize, synthesizeSites } from '../../constructs';
+import { Fleet, SynthResult, checkImageLock, parseImageLock, synthesize, synthesizeSites } from '../../constructs';
+import exampleFleet from '../../examples/edge-fleet/fleet';
 
 const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/edge-fleet');
+const LOCK_FILE = path.join(EXAMPLE_DIR, 'fluxops.lock.yaml');
+
+/** The example's fleet, built fresh (what the isolated synthesis child does after loading fleet.ts). */
+function loadFleet(): Fleet {
+  return exampleFleet.create();
+}
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,20 +24,20 @@ function image(result: SynthResult, app: string): string {
 }
 
 describe('examples/edge-fleet', () => {
-  const lock = loadImageLock(EXAMPLE_DIR);
+  const lock = parseImageLock(fs.readFileSync(LOCK_FILE, 'utf8'), LOCK_FILE);
 
   test('loads as a fleet with two sites', () => {
-    const fleet = loadFleet(EXAMPLE_DIR);
+    const fleet = loadFleet();
     expect(Fleet.isFleet(fleet)).toBe(true);
     expect(fleet.fleetName).toBe('edge-fleet');
     expect(fleet.sites.map((s) => s.siteName)).toEqual(['factory-a', 'warehouse-b']);
     expect(fleet.apps.map((a) => a.appName)).toEqual(['mqtt-broker', 'sensor-gateway', 'dashboard']);
     // Every load builds a fresh tree.
-    expect(loadFleet(EXAMPLE_DIR)).not.toBe(fleet);
+    expect(loadFleet()).not.toBe(fleet);
   });
 
   test('synthesizes both sites, plain and flux, without fallbacks', () => {
-    const fleet = loadFleet(EXAMPLE_DIR);
+    const fleet = loadFleet();
     for (const flavor of ['plain', 'flux'] as const) {
       const results = synthesizeSites(fleet, { flavor, lock });
       expect(results.map((r) => r.site)).toEqual(['factory-a', 'warehouse-b']);
@@ -40,7 +46,7 @@ describe('examples/edge-fleet', () => {
   });
 
   test('factory-a: all three apps, two gateway replicas, dashboard ingress on the site host', () => {
-    const result = synthesize(loadFleet(EXAMPLE_DIR), { site: 'factory-a', lock });
+    const result = synthesize(loadFleet(), { site: 'factory-a', lock });
     expect(result.objects.filter((o) => o.kind === 'Deployment').map((o) => o.name)).toEqual(['dashboard', 'mqtt-broker', 'sensor-gateway']);
     expect(manifest(result, 'Deployment', 'sensor-gateway').spec.replicas).toBe(2);
     expect(manifest(result, 'Ingress', 'dashboard').spec.rules[0].host).toBe('dashboard.factory-a.edge.example.com');
@@ -53,7 +59,7 @@ describe('examples/edge-fleet', () => {
   });
 
   test('warehouse-b: no dashboard, broker held at 2.0.18 with its site-specific digest', () => {
-    const result = synthesize(loadFleet(EXAMPLE_DIR), { site: 'warehouse-b', lock });
+    const result = synthesize(loadFleet(), { site: 'warehouse-b', lock });
     expect(result.objects.some((o) => o.name === 'dashboard')).toBe(false);
     expect(image(result, 'mqtt-broker')).toBe(
       'registry.local:5000/edge/eclipse-mosquitto:2.0.18@sha256:3bed6abfc8f6a2d4e31231e33f805445230c43bb7de0a80fe375487016ee1c69',
@@ -64,31 +70,25 @@ describe('examples/edge-fleet', () => {
     expect(result.warnings.map((w) => w.code)).toEqual(['image-held']);
   });
 
-  test('the registry placeholder is overridable (tests push to 127.0.0.1:<port>)', () => {
-    const previous = process.env.FLUXOPS_REGISTRY;
-    process.env.FLUXOPS_REGISTRY = '127.0.0.1:5123';
-    try {
-      const result = synthesize(loadFleet(EXAMPLE_DIR), { site: 'factory-a', lock });
-      // The example lock records registry.local images, so the policies fall back to their initial tags.
-      expect(image(result, 'sensor-gateway')).toBe('127.0.0.1:5123/edge/sensor-gateway:1.4.0');
-      expect(result.warnings.map((w) => w.code)).toContain('lock-image-mismatch');
-    } finally {
-      if (previous === undefined) delete process.env.FLUXOPS_REGISTRY;
-      else process.env.FLUXOPS_REGISTRY = previous;
-    }
+  test('the lock fits the fleet: every entry follows its policy (checked as deploys check it)', () => {
+    expect(checkImageLock(loadFleet(), lock, { source: LOCK_FILE })).toEqual([]);
   });
 
-  test('loader errors name the entry', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-load-'));
+  test('the registry placeholder is overridable (FLEET_REGISTRY); the lock then no longer fits, and says so', () => {
+    const previous = process.env.FLEET_REGISTRY;
+    process.env.FLEET_REGISTRY = '127.0.0.1:5123';
     try {
-      expect(() => loadFleet(dir)).toThrow(FleetLoadError);
-      expect(() => loadFleet(dir)).toThrow(/no fleet entry found \(looked for fleet\.ts, fleet\.js, fleet\.cjs\)/);
-      fs.writeFileSync(path.join(dir, 'fleet.js'), 'module.exports = { answer: 42 };\n');
-      expect(() => loadFleet(dir)).toThrow(/fleet\.js: must export \(default or `fleet`\)/);
-      fs.writeFileSync(path.join(dir, 'broken.js'), 'throw new Error("boom");\n');
-      expect(() => loadFleet(dir, { entry: 'broken.js' })).toThrow(/broken\.js: failed to load: boom/);
+      const fleet = loadFleet();
+      const problems = checkImageLock(fleet, lock, { source: LOCK_FILE, site: 'factory-a' });
+      expect(problems.filter((p) => p.code === 'lock-image-mismatch').map((p) => p.field)).toEqual([
+        'policies.dashboard.image',
+        'policies.mqtt-broker.image',
+        'policies.sensor-gateway.image',
+      ]);
+      expect(problems[0].message).toMatch(/fluxops\.lock\.yaml: policies\.dashboard\.image "registry\.local:5000\/edge\/dashboard": policy edge-fleet\/dashboard-policy follows 127\.0\.0\.1:5123\/edge\/dashboard/);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (previous === undefined) delete process.env.FLEET_REGISTRY;
+      else process.env.FLEET_REGISTRY = previous;
     }
   });
 });

@@ -2,18 +2,19 @@ import * as path from 'node:path';
 
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { CLUSTER_BINARIES, locateToolchain } from '../../dev/toolchain';
-import { FLUX_API, SynthResult, loadFleet, loadImageLock, synthesize } from '../../constructs';
+import { FLUX_API } from '../../constructs';
+import { synthesizeIsolated, type SiteSynthData } from '../../reconciler/synth';
 import { FIELD_MANAGER, Json, KubectlError, applyNamespaces, lostFields, serverDryRun, toYaml } from './server-dry-run';
 
 const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/edge-fleet');
 const SITES = ['factory-a', 'warehouse-b'] as const;
 const FLUX_KINDS: readonly string[] = Object.values(FLUX_API).map((a) => a.kind);
 
-function fluxSynth(site: string): SynthResult {
-  return synthesize(loadFleet(EXAMPLE_DIR), { site, flavor: 'flux', lock: loadImageLock(EXAMPLE_DIR) });
+async function fluxSynth(site: string): Promise<SiteSynthData> {
+  return (await synthesizeIsolated({ configDir: EXAMPLE_DIR, site, flavor: 'flux', lockMode: 'strict' })).site(site);
 }
 
-function fluxObject(result: SynthResult, kind: string, name: string): Json {
+function fluxObject(result: SiteSynthData, kind: string, name: string): Json {
   const obj = result.objects.find((o) => o.kind === kind && o.name === name);
   if (!obj) throw new Error(`no ${kind}/${name} in the ${result.site} synthesis`);
   return structuredClone(obj.manifest) as Json;
@@ -63,7 +64,7 @@ describe('flux flavor against the real Flux CRDs (server-side dry run)', () => {
   });
 
   test.each(SITES)('%s: the whole flux synthesis passes a server-side dry run, field for field', async (site) => {
-    const result = fluxSynth(site);
+    const result = await fluxSynth(site);
     expect(new Set(result.objects.map((o) => o.kind).filter((k) => FLUX_KINDS.includes(k)))).toEqual(new Set(FLUX_KINDS));
     await applyNamespaces(cluster, result);
     const stored = await serverDryRun(cluster, result.yaml);
@@ -76,7 +77,7 @@ describe('flux flavor against the real Flux CRDs (server-side dry run)', () => {
   });
 
   test('the CRD defaults apply, which happens only when the schema really is in effect', async () => {
-    const stored = await serverDryRun(cluster, fluxSynth('warehouse-b').yaml);
+    const stored = await serverDryRun(cluster, (await fluxSynth('warehouse-b')).yaml);
     const find = (kind: string, name: string): Json => stored.find((o) => o.kind === kind && o.metadata.name === name)!;
     // Fields FluxOps does not render, filled in from the CRDs' `default:`s.
     expect(find('GitRepository', 'fleet-config').spec.timeout).toBe('60s');
@@ -89,7 +90,7 @@ describe('flux flavor against the real Flux CRDs (server-side dry run)', () => {
   });
 
   test('an invalid enum value in an ImagePolicy is rejected, naming the field', async () => {
-    const policy = fluxObject(fluxSynth('factory-a'), 'ImagePolicy', 'dashboard');
+    const policy = fluxObject(await fluxSynth('factory-a'), 'ImagePolicy', 'dashboard');
     expect(policy.spec.policy).toEqual({ numerical: { order: 'asc' } });
     policy.spec.policy.numerical.order = 'newest';
     const stderr = await rejection(serverDryRun(cluster, toYaml(policy)));
@@ -97,14 +98,14 @@ describe('flux flavor against the real Flux CRDs (server-side dry run)', () => {
   });
 
   test('an unknown field is rejected (strict field validation), naming the field', async () => {
-    const policy = fluxObject(fluxSynth('factory-a'), 'ImagePolicy', 'sensor-gateway');
+    const policy = fluxObject(await fluxSynth('factory-a'), 'ImagePolicy', 'sensor-gateway');
     policy.spec.digestPolicy = 'Always';
     const stderr = await rejection(serverDryRun(cluster, toYaml(policy)));
     expect(stderr).toMatch(/\.spec\.digestPolicy: field not declared in schema/);
   });
 
   test("the CRDs' CEL rules run: an interval without digest reflection is rejected", async () => {
-    const policy = fluxObject(fluxSynth('factory-a'), 'ImagePolicy', 'sensor-gateway');
+    const policy = fluxObject(await fluxSynth('factory-a'), 'ImagePolicy', 'sensor-gateway');
     expect(policy.spec.interval).toBe('5m');
     delete policy.spec.digestReflectionPolicy;
     const stderr = await rejection(serverDryRun(cluster, toYaml(policy)));
@@ -112,14 +113,14 @@ describe('flux flavor against the real Flux CRDs (server-side dry run)', () => {
   });
 
   test('a malformed interval on an ImageRepository is rejected by the CRD pattern', async () => {
-    const repo = fluxObject(fluxSynth('factory-a'), 'ImageRepository', 'dashboard');
+    const repo = fluxObject(await fluxSynth('factory-a'), 'ImageRepository', 'dashboard');
     repo.spec.interval = '5 minutes';
     const stderr = await rejection(serverDryRun(cluster, toYaml(repo)));
     expect(stderr).toMatch(/spec\.interval: Invalid value: "5 minutes": spec\.interval in body should match/);
   });
 
   test('image.toolkit.fluxcd.io/v1beta2 is no longer served, which is why the flavor emits v1', async () => {
-    const policy = fluxObject(fluxSynth('factory-a'), 'ImagePolicy', 'dashboard');
+    const policy = fluxObject(await fluxSynth('factory-a'), 'ImagePolicy', 'dashboard');
     policy.apiVersion = 'image.toolkit.fluxcd.io/v1beta2';
     const stderr = await rejection(serverDryRun(cluster, toYaml(policy)));
     expect(stderr).toMatch(/no matches for kind "ImagePolicy" in version "image\.toolkit\.fluxcd\.io\/v1beta2"/);

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { LocalCluster } from '../../dev/cluster';
-import type { SynthResult } from '../../constructs';
+import type { SiteSynthData } from '../../reconciler/synth';
 
 /** A Kubernetes object as the API server returns it. */
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -29,7 +29,7 @@ async function kubectl(cluster: LocalCluster, args: readonly string[], input?: s
  * Namespace, so without this every namespaced object of the same dry run fails with
  * `namespaces "<ns>" not found` (NamespaceLifecycle admission).
  */
-export async function applyNamespaces(cluster: LocalCluster, result: SynthResult): Promise<string[]> {
+export async function applyNamespaces(cluster: LocalCluster, result: Pick<SiteSynthData, 'objects'>): Promise<string[]> {
   const namespaces = result.objects.filter((o) => o.kind === 'Namespace');
   if (namespaces.length === 0) return [];
   await kubectl(cluster, ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], namespaces.map((o) => o.yaml).join('---\n'));

@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import {
   EdgeApp,
   KIND_APPLY_ORDER,
@@ -10,7 +7,6 @@ import {
   defineFleet,
   synthesize,
   synthesizeSites,
-  writeManifests,
 } from '../../constructs';
 import { gatewayLock, smallFleet, webApp } from './fleet-fixture';
 
@@ -134,21 +130,6 @@ describe('synthesize', () => {
     expect(results.map((r) => r.site)).toEqual(['north', 'south']);
     const labels = results.map((r) => r.objects.find((o) => o.kind === 'Deployment')?.manifest.metadata);
     expect(labels.map((m) => (m as { labels: Record<string, string> }).labels['fluxops.dev/site'])).toEqual(['north', 'south']);
-  });
-
-  test('writeManifests writes one file per object and removes stale object files', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-synth-'));
-    try {
-      fs.writeFileSync(path.join(dir, '007-deployment-edge-apps-old.yaml'), 'stale');
-      fs.writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources: []\n');
-      const result = synthesize(buildFleet());
-      const out = writeManifests(result, dir);
-      expect(fs.readdirSync(dir).sort()).toEqual([...result.objects.map((o) => o.fileName), 'kustomization.yaml'].sort());
-      expect(out.removed).toEqual([path.join(dir, '007-deployment-edge-apps-old.yaml')]);
-      expect(fs.readFileSync(path.join(dir, result.objects[0].fileName), 'utf8')).toBe(result.objects[0].yaml);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   test('quotes strings YAML 1.1 parsers would misread', () => {

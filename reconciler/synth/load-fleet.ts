@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Fleet, isFleetDefinition } from '../fleet';
+import { Fleet, isFleetDefinition } from '../../constructs';
 import { FleetLoadError } from './fleet-load-error';
 
 /** Entry files looked for in a config directory, in order. */
@@ -13,7 +13,10 @@ export interface LoadFleetOptions {
 }
 
 /**
- * Loads the fleet a config repository exports. The entry module's default export (or its
+ * Loads the fleet a config repository exports. Runs only inside the synthesis child process
+ * (see {@link synthesizeIsolated}): config-repository code never runs in a process that holds
+ * credentials, and every load starts from an empty module cache.
+ * The entry module's default export (or its
  * `fleet` export) may be a `defineFleet(...)` definition (built fresh on every call), a Fleet,
  * or a function returning a Fleet. TypeScript entries are compiled on the fly with ts-node
  * (transpile only) when no TypeScript loader is active; compiled JavaScript needs nothing.
@@ -29,7 +32,7 @@ export function loadFleet(configDir: string, options: LoadFleetOptions = {}): Fl
   try {
     mod = require(entry) as Record<string, unknown>;
   } catch (e) {
-    throw new FleetLoadError(entry, `failed to load: ${(e as Error).message}`, e);
+    throw new FleetLoadError(entry, `failed to load: ${describeError(e)}`, e);
   }
   const exported = mod.default ?? mod.fleet;
   let fleet: unknown;
@@ -39,10 +42,10 @@ export function loadFleet(configDir: string, options: LoadFleetOptions = {}): Fl
     else if (typeof exported === 'function') fleet = (exported as () => unknown)();
     else fleet = undefined;
   } catch (e) {
-    throw new FleetLoadError(entry, `building the fleet failed: ${(e as Error).message}`, e);
+    throw new FleetLoadError(entry, `building the fleet failed: ${describeError(e)}`, e, 'build');
   }
   if (!Fleet.isFleet(fleet)) {
-    throw new FleetLoadError(entry, 'must export (default or `fleet`) a defineFleet(...) definition, a Fleet, or a function returning a Fleet');
+    throw new FleetLoadError(entry, 'must export (default or `fleet`) a defineFleet(...) definition, a Fleet, or a function returning a Fleet', undefined, 'build');
   }
   return fleet;
 }
@@ -71,7 +74,7 @@ function ensureConstructsAlias(): void {
   if (aliasInstalled) return;
   const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const original = Module._resolveFilename;
-  const target = require.resolve('..');
+  const target = require.resolve('../../constructs');
   Module._resolveFilename = function (request: string, ...rest: unknown[]): string {
     return request === CONSTRUCTS_MODULE ? target : original.call(this, request, ...rest);
   };
@@ -94,4 +97,10 @@ function ensureTypeScriptLoader(entry: string): void {
     skipProject: true,
     compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true, sourceMap: true },
   });
+}
+
+/** `RangeError: message` (the class says what kind of failure; plain `Error` is left out). */
+function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
 }

@@ -1,0 +1,113 @@
+import type { ImageUse, SynthFlavor, SynthWarning } from '../../constructs';
+
+/**
+ * What the synthesis child and its parent exchange. The parent writes one {@link SynthRequest}
+ * as JSON on the child's stdin; the child answers with one {@link SynthResponse} as JSON on file
+ * descriptor 3. The fleet's own stdout and stderr are captured separately, so nothing a config
+ * repository prints can be mistaken for manifests.
+ */
+export const SYNTH_PROTOCOL = 'fluxops-synth/1';
+
+/** How the lock is treated. */
+export type LockMode =
+  /** A missing or invalid lock, or an entry that breaks its policy, is an error (up, preview, reconcile, `synth --strict`). */
+  | 'strict'
+  /** Such findings are warnings; missing or invalid locks synthesize with initial tags (`synth`). */
+  | 'lenient';
+
+/** One synthesis job. */
+export interface SynthRequest {
+  readonly protocol: typeof SYNTH_PROTOCOL;
+  /** Absolute path of the config repository checkout. */
+  readonly configDir: string;
+  /** Entry file relative to `configDir`. @default fleet.ts, fleet.js or fleet.cjs */
+  readonly entry?: string;
+  /** Site to render; with `allSites`, ignored. */
+  readonly site?: string;
+  /** Render every site of the fleet (one result each). */
+  readonly allSites?: boolean;
+  readonly flavor: SynthFlavor;
+  /** Lock file name relative to `configDir`. */
+  readonly lockFile: string;
+  readonly lockMode: LockMode;
+  /** Human name of the lock in messages (`<repo>@<commit>:fluxops.lock.yaml`). */
+  readonly lockSource: string;
+}
+
+/** A problem attached to the input that caused it: construct path and field, or lock field, with the value. */
+export interface SynthProblem {
+  /** Stable code of the finding (`invalid-construct-props`, `lock-image-mismatch`, ...). */
+  readonly code: string;
+  /** Construct path, when a construct is at fault. */
+  readonly path?: string;
+  /** Prop path (`containers[0].ports[0].port`) or lock field (`policies.gateway.tag`). */
+  readonly field?: string;
+  /** The offending value (secrets are never values here). */
+  readonly value?: unknown;
+  /** Why, without the prefix. */
+  readonly reason: string;
+  /** One line naming everything above. */
+  readonly message: string;
+}
+
+/** One object as synthesized, as plain data. */
+export interface SynthObjectData {
+  readonly order: number;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly origin: string;
+  readonly fileName: string;
+  readonly manifest: Record<string, unknown>;
+  readonly yaml: string;
+}
+
+/** The synthesis of one site (or of the whole fleet when it has no sites). */
+export interface SiteSynthData {
+  readonly site?: string;
+  readonly flavor: SynthFlavor;
+  readonly objects: readonly SynthObjectData[];
+  readonly yaml: string;
+  readonly warnings: readonly SynthWarning[];
+  readonly images: readonly ImageUse[];
+}
+
+/** Where the fleet's policies come from, so the parent can order tags without running fleet code. */
+export interface PolicyData {
+  readonly name: string;
+  readonly repository: string;
+  readonly rule: { readonly kind: 'semver'; readonly range: string; readonly prereleases?: 'include' | 'exclude' } | { readonly kind: 'alphabetical' | 'numerical'; readonly order: 'asc' | 'desc' };
+  readonly filterTags?: { readonly pattern: string; readonly extract?: string };
+  readonly initialTag: string;
+  readonly platforms: readonly string[];
+  readonly noDowngrade: boolean;
+  readonly digestPinning: boolean;
+  /** Holds by site (`*` for the policy's own hold). */
+  readonly holds: Readonly<Record<string, { readonly tag: string; readonly reason: string }>>;
+  readonly exclusionList?: readonly string[];
+  readonly insecure: boolean;
+}
+
+/** What a successful child returns. */
+export interface SynthPayload {
+  readonly fleet: string;
+  readonly sites: readonly string[];
+  readonly results: readonly SiteSynthData[];
+  readonly policies: readonly PolicyData[];
+  /** Whether the lock file exists; problems found in it (warnings in lenient mode). */
+  readonly lock: { readonly found: boolean; readonly problems: readonly SynthProblem[] };
+}
+
+/** Stage at which a synthesis failed. */
+export type SynthStage = 'load' | 'build' | 'lock' | 'synthesize';
+
+/** The child's answer. */
+export type SynthResponse =
+  | { readonly protocol: typeof SYNTH_PROTOCOL; readonly ok: true; readonly payload: SynthPayload }
+  | {
+      readonly protocol: typeof SYNTH_PROTOCOL;
+      readonly ok: false;
+      readonly stage: SynthStage;
+      readonly error: { readonly name: string; readonly code: string; readonly message: string; readonly problems: readonly SynthProblem[] };
+    };

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { FluxOpsError } from '../errors';
+
+const VERSIONS_FILE = path.join(__dirname, 'versions.env');
+const FLUX_VERSIONS_FILE = path.join(__dirname, 'flux-versions.env');
+
+/** The pinned versions of the real components (from `toolchain/versions.env`). */
+export type ToolchainVersions = Readonly<Record<string, string>>;
+
+/** Binaries that `npm run toolchain` builds. */
+export const TOOLCHAIN_BINARIES = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'kine',
+  'kwok',
+  'pulumi',
+  'pulumi-language-nodejs',
+  'pulumi-resource-kubernetes',
+] as const;
+
+/** One of {@link TOOLCHAIN_BINARIES}. */
+export type ToolchainBinary = (typeof TOOLCHAIN_BINARIES)[number];
+
+/** What the local edge cluster needs. */
+export const CLUSTER_BINARIES: readonly ToolchainBinary[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kine', 'kwok'];
+
+/** The toolchain is missing or incomplete on this machine. */
+export class ToolchainMissingError extends FluxOpsError {
+  override readonly name = 'ToolchainMissingError';
+  constructor(readonly missing: readonly string[], readonly binDir: string) {
+    super('toolchain-missing', `toolchain incomplete in ${binDir}: missing ${missing.join(', ')}. Run \`npm run toolchain\` (builds from Go modules, cached per machine).`);
+  }
+}
+
+/** Where the toolchain lives on this machine and what it contains. */
+export interface Toolchain {
+  readonly versions: ToolchainVersions;
+  /** Cache directory for this exact set of versions. */
+  readonly root: string;
+  readonly binDir: string;
+  /** Absolute path of a built binary. */
+  bin(name: ToolchainBinary): string;
+  /** kwok stage definitions (node heartbeat with lease, pod lifecycle) taken from kwok's module. */
+  readonly kwokStages: string;
+  /** The Flux versions the CRDs come from (from `toolchain/flux-versions.env`). */
+  readonly fluxVersions: ToolchainVersions;
+  /**
+   * Directory of the Flux CRDs (`*.yaml`) the flux flavor is validated against: test data built
+   * by the `flux_crds` step. Not needed by the cluster; see {@link Toolchain.hasFluxCrds}.
+   */
+  readonly fluxCrdsDir: string;
+  /** Whether `fluxCrdsDir` is complete for the pins in `toolchain/flux-versions.env`. */
+  hasFluxCrds(): boolean;
+}
+
+/** Reads `toolchain/versions.env` (or another file of `NAME=value` lines). */
+export function readVersions(file = VERSIONS_FILE): ToolchainVersions {
+  const out: Record<string, string> = {};
+  for (const line of significantLines(file)) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** Reads `toolchain/flux-versions.env`. */
+export function readFluxVersions(file = FLUX_VERSIONS_FILE): ToolchainVersions {
+  return readVersions(file);
+}
+
+function significantLines(file: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*(#|$)/.test(l));
+}
+
+/** Options of {@link locateToolchain}. */
+export interface LocateToolchainOptions {
+  /** Throw {@link ToolchainMissingError} when something needed is missing. @default true */
+  readonly check?: boolean;
+  /** Binaries that must exist. @default TOOLCHAIN_BINARIES */
+  readonly need?: readonly ToolchainBinary[];
+  /** The Flux CRDs must exist too (tests of the flux flavor). @default false */
+  readonly fluxCrds?: boolean;
+}
+
+/**
+ * Locates the toolchain built by `toolchain/build.sh` (same cache key: a hash of the pinned
+ * versions). `FLUXOPS_TOOLCHAIN_BIN` overrides the location. Throws
+ * {@link ToolchainMissingError} if one of the `need`ed binaries (default: all) is missing,
+ * or the Flux CRDs when `fluxCrds` is set, unless `check` is false.
+ */
+export function locateToolchain(opts: LocateToolchainOptions = {}): Toolchain {
+  const versions = readVersions();
+  const fluxVersions = readFluxVersions();
+  const key = fileKey(VERSIONS_FILE);
+  const cacheRoot = process.env.FLUXOPS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fluxops');
+  const root = path.join(cacheRoot, 'toolchain', key);
+  const binDir = process.env.FLUXOPS_TOOLCHAIN_BIN ?? path.join(root, 'bin');
+  const kwokStages = path.join(root, 'kwok', 'stages.yaml');
+  const fluxCrdsDir = path.join(root, 'flux-crds');
+  // build.sh marks the step done only after the directory is complete, per hash of the Flux pins.
+  const hasFluxCrds = (): boolean => fs.existsSync(path.join(root, `.done-flux_crds-${fileKey(FLUX_VERSIONS_FILE)}`)) && fs.existsSync(fluxCrdsDir);
+  if (opts.check ?? true) {
+    const missing: string[] = (opts.need ?? TOOLCHAIN_BINARIES).filter((b) => !fs.existsSync(path.join(binDir, b)));
+    if (!fs.existsSync(kwokStages)) missing.push('kwok/stages.yaml');
+    if (opts.fluxCrds && !hasFluxCrds()) missing.push('flux-crds (`npm run toolchain -- flux_crds`)');
+    if (missing.length > 0) throw new ToolchainMissingError(missing, binDir);
+  }
+  return { versions, root, binDir, kwokStages, fluxVersions, fluxCrdsDir, hasFluxCrds, bin: (name) => path.join(binDir, name) };
+}
+
+/** The cache key build.sh derives from a pins file: sha256 of its significant lines, 12 hex digits. */
+function fileKey(file: string): string {
+  return createHash('sha256')
+    .update(significantLines(file).join('\n') + '\n')
+    .digest('hex')
+    .slice(0, 12);
+}
