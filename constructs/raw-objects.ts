@@ -41,7 +41,7 @@ export class RawObjects extends Construct {
       if (o.kind === 'Secret' && o.apiVersion === 'v1') {
         for (const field of ['data', 'stringData'] as const) {
           if (o[field] !== undefined) {
-            check(path, `${f}.${field}`, '<redacted>', 'Secrets with values do not belong in a config repository; set them with `pulumi config set --secret --path fluxops:secrets.<namespace>/<name>.<key>`');
+            check(path, `${f}.${field}`, '(values not shown)', 'Secrets with values do not belong in a config repository; set them with `pulumi config set --secret --path fluxops:secrets.<namespace>/<name>.<key>`');
           }
         }
       }

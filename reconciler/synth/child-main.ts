@@ -138,15 +138,16 @@ function run(req: SynthRequest): SynthResponse {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return fail('lock', err, req.configDir);
     found = false;
   }
-  if (!found) {
+  // A fleet without image policies has nothing to lock: a missing lock file is then no finding at all.
+  if (!found && fleet.imagePolicies.length > 0) {
     const reason = `lock file ${req.lockFile} does not exist; deploys need it (an empty lock is "schemaVersion: 1"). Image automation creates and updates it`;
     const problem: SynthProblem = { code: 'lock-missing', field: req.lockFile, reason, message: `${req.lockSource}: ${reason}` };
     if (req.lockMode === 'strict') return { protocol: SYNTH_PROTOCOL, ok: false, stage: 'lock', error: { name: 'ImageLockError', code: 'lock-missing', message: problem.message, problems: [problem] } };
     lockProblems.push(problem);
     lockWarnings.push({ code: 'lock-missing', path: fleet.node.path, message: `${problem.message}; synthesizing with initial tags` });
-  } else {
+  } else if (text !== undefined) {
     try {
-      lock = parseImageLock(text!, req.lockSource);
+      lock = parseImageLock(text, req.lockSource);
     } catch (err) {
       if (req.lockMode === 'strict' || !(err instanceof ImageLockError)) return fail('lock', err, req.configDir);
       const [problem] = problemsOf(err, req.configDir);

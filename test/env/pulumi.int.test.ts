@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
-import { pulumiEnvironment } from '../../dev/pulumi';
+import { pulumiProcessEnv, resolvePulumiSettings } from '../../stacks/pulumi-env';
 import { locateToolchain } from '../../dev/toolchain';
 
 const run = promisify(execFile);
@@ -55,7 +55,7 @@ describe('the built Pulumi toolchain against the local cluster', () => {
     fs.writeFileSync(path.join(project, 'index.js'), PROGRAM);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'smoke', main: 'index.js' }));
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(project, 'node_modules'));
-    env = pulumiEnvironment(toolchain, { stateDir: dir, passphrase: 'correct horse battery staple', kubeconfig: cluster.kubeconfigPath });
+    env = { ...pulumiProcessEnv(resolvePulumiSettings({ stateDir: dir, passphrase: { kind: 'value', passphrase: 'correct horse battery staple' }, cli: 'toolchain', env: {} })), KUBECONFIG: cluster.kubeconfigPath };
   }, 180_000);
 
   afterAll(async () => {

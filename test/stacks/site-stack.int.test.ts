@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
-import { pulumiEnvironment } from '../../dev/pulumi';
+import { pulumiProcessEnv, resolvePulumiSettings } from '../../stacks/pulumi-env';
 import { locateToolchain } from '../../dev/toolchain';
 import { linkPulumiProject } from '../support/pulumi-project';
 
@@ -73,7 +73,7 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
     configDir = path.join(dir, 'config');
     fs.mkdirSync(configDir);
     writeFleet({ gatewayReplicas: 2, gatewayImage: 'registry.local/lab/gateway:1.0.0', withDashboard: true });
-    env = { ...pulumiEnvironment(toolchain, { stateDir: dir, passphrase: 'lab passphrase' }), PULUMI_NODEJS_TRANSPILE_ONLY: 'true' };
+    env = { ...pulumiProcessEnv(resolvePulumiSettings({ stateDir: dir, passphrase: { kind: 'value', passphrase: 'lab passphrase' }, cli: 'toolchain', env: {} })), PULUMI_NODEJS_TRANSPILE_ONLY: 'true' };
     delete env.KUBECONFIG; // the stack's own kubeconfig setting must be what is used
     await pulumi(['stack', 'init', 'lab-site']);
     await pulumi(['stack', 'select', 'lab-site']);
