@@ -7,3 +7,4 @@ export * from './site-config';
 export * from './site-stack';
 export * from './workspace';
 export * from './secrets';
+export * from './applied-object';

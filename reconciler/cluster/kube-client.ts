@@ -8,8 +8,9 @@ import { FluxOpsError } from '../../errors';
 import { ClusterUnreachableError } from '../../stacks/errors';
 import { Semaphore } from './semaphore';
 
-/** The field manager FluxOps applies with (server-side apply). */
-export const FIELD_MANAGER = 'fluxops';
+import { FIELD_MANAGER } from '../../stacks/applied-object';
+
+export { FIELD_MANAGER };
 
 /** A Kubernetes object as raw JSON. */
 export interface KubeObject {

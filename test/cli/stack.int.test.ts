@@ -102,7 +102,7 @@ describe('fluxops up / preview / destroy (Automation API, isolated synthesis, ch
       cwd: workspace,
       env: pulumiProcessEnv(settings),
     });
-    const err = await fluxops(['up']).catch((e) => e as { code: number; stderr: string; stdout: string });
+    const err = (await fluxops(['up']).then(() => ({ code: 0, stderr: '', stdout: '' }), (e) => e)) as { code: number; stderr: string; stdout: string };
     expect(err.code).toBe(1);
     expect(err.stderr).toMatch(/fluxops:secrets\.cli-apps\/db: must be a map of key -> value, but is a single string \(was the key forgotten\?\)/);
     expect(err.stderr + err.stdout).not.toContain('hunter2');
