@@ -53,7 +53,10 @@ export class CoalescingTrigger<T, R = void> {
   private readonly runFn: (value: T, signal: AbortSignal) => Promise<R>;
   private readonly onSettled?: (outcome: TriggerOutcome<T, R>) => void;
   private pending: PendingRun<T, R> | undefined;
-  private draining: Promise<void> | undefined;
+  /** True while the drain loop runs (set synchronously, so a run that throws synchronously cannot leave it stale). */
+  private active = false;
+  /** The drain loop's promise, for `stop()` to await (may be an already settled one). */
+  private draining: Promise<void> = Promise.resolve();
   private controller: AbortController | undefined;
   private stopped = false;
   private firedCount = 0;
@@ -83,7 +86,7 @@ export class CoalescingTrigger<T, R = void> {
     let resolve!: (outcome: TriggerOutcome<T, R>) => void;
     const settled = new Promise<TriggerOutcome<T, R>>((r) => (resolve = r));
     this.pending = { value, settled, resolve };
-    this.draining ??= this.drain();
+    if (!this.active) this.draining = this.drain();
     return settled;
   }
 
@@ -118,6 +121,7 @@ export class CoalescingTrigger<T, R = void> {
   }
 
   private async drain(): Promise<void> {
+    this.active = true;
     try {
       while (this.pending && !this.stopped) {
         const job = this.pending;
@@ -137,7 +141,7 @@ export class CoalescingTrigger<T, R = void> {
         this.notify(outcome);
       }
     } finally {
-      this.draining = undefined;
+      this.active = false;
     }
   }
 

@@ -49,7 +49,8 @@ export const distributionProvider: RegistryPushProvider = {
       if (e.action !== 'push') return;
       const push = validatePayload(pushEventSchema, e, input, ['events', i]);
       const t = push.target;
-      const isManifest = t.tag !== undefined || (t.mediaType !== undefined && MANIFEST_MEDIA_TYPES.has(t.mediaType)) || (t.url?.includes('/manifests/') ?? false);
+      // A tag means a manifest; otherwise the media type decides, and the URL only when there is none.
+      const isManifest = t.tag !== undefined || (t.mediaType !== undefined ? MANIFEST_MEDIA_TYPES.has(t.mediaType) : (t.url?.includes('/manifests/') ?? false));
       if (!isManifest) return;
       events.push({
         ...(push.request?.host ? { registryHost: push.request.host } : {}),
