@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   checkMaxBodyBytes,
   HttpRequestError,
@@ -87,9 +87,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const headersTimeoutMs = positive(opts.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS, 'headersTimeoutMs');
   const table = routeTable(opts.routes, defaultLimit);
 
+  const state: ServerState = { closing: false, bodyReaders: new WeakMap() };
   const server = http.createServer((req, res) => {
-    void serve(req, res, table, { bodyTimeoutMs, log: opts.log, onHandlerError: opts.onHandlerError });
+    void serve(req, res, table, { bodyTimeoutMs, log: opts.log, onHandlerError: opts.onHandlerError, state });
   });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket, state));
   // Node's own limits are a backstop for connections that never get as far as a route.
   server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = headersTimeoutMs + bodyTimeoutMs + 1_000;
@@ -109,6 +111,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     host: addr.address,
     port: addr.port,
     close(closeOpts = {}) {
+      state.closing = true;
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), closeOpts.graceMs ?? 5_000);
         timer.unref();
@@ -148,7 +151,47 @@ function routeTable(routes: readonly HttpRoute[], defaultLimit: number): RouteTa
   return table;
 }
 
+/** Shared by every request of one server. */
+interface ServerState {
+  /** Set by close(): answers then carry `Connection: close`, so keep-alive clients let go. */
+  closing: boolean;
+  /**
+   * The body reader of the request in progress on a socket. Node reports a body that ends before
+   * its Content-Length as a `clientError` on the socket; the reader answers it with the request's
+   * own JSON error instead of Node's bare 400.
+   */
+  readonly bodyReaders: WeakMap<Socket, (reason: string) => void>;
+}
+
+/**
+ * Parse errors outside a request we are reading (malformed request line, header overflow,
+ * header timeout): a JSON answer written to the socket directly, then close. Inside a body
+ * read: handed to that request's reader.
+ */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket, state: ServerState): void {
+  const reader = state.bodyReaders.get(socket);
+  if (reader) {
+    reader(err.code ?? 'parse error');
+    return;
+  }
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request-timeout', 'request not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers-too-large', 'request headers too large']
+        : [400, 'invalid-request', 'malformed HTTP request'];
+  const body = `${JSON.stringify({ error: { code, message } })}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 interface ServeContext {
+  readonly state: ServerState;
   readonly bodyTimeoutMs: number;
   readonly log?: (entry: HttpAccessLogEntry) => void;
   readonly onHandlerError?: (error: unknown, route: { readonly method: string; readonly path: string }) => void;
@@ -161,7 +204,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, table:
   let query = new URLSearchParams();
   let bodyBytes = 0;
   const finish = (response: HttpResponse, opts: { errorCode?: string; closeConnection?: boolean } = {}): void => {
-    send(req, res, response, opts.closeConnection ?? false);
+    send(req, res, response, (opts.closeConnection ?? false) || ctx.state.closing);
     ctx.log?.({
       method,
       path,
@@ -208,7 +251,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, table:
     throw err;
   }
 
-  const read = await readBody(req, limit, ctx.bodyTimeoutMs, input);
+  const read = await readBody(req, limit, ctx.bodyTimeoutMs, input, ctx.state.bodyReaders);
   bodyBytes = read.bytes;
   if (read.kind === 'refused') return refused(read.error);
 
@@ -229,7 +272,7 @@ type BodyRead =
   | { readonly kind: 'refused'; readonly error: HttpRequestError; readonly bytes: number };
 
 /** Reads the body up to `limit` bytes, stopping (without reading further) at the limit, the timeout, or an early end. */
-function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number, input: string): Promise<BodyRead> {
+function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number, input: string, readers: ServerState['bodyReaders']): Promise<BodyRead> {
   const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
   if (declared !== undefined && declared > limit) {
     return Promise.resolve({ kind: 'refused', error: new PayloadTooLargeError({ input, limitBytes: limit, receivedBytes: declared, declared: true }), bytes: 0 });
@@ -246,6 +289,7 @@ function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number, i
       if (done) return;
       done = true;
       clearTimeout(timer);
+      readers.delete(req.socket);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('aborted', onEarlyEnd);
@@ -270,6 +314,7 @@ function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number, i
       settle({ kind: 'refused', error: new InvalidRequestError({ input, field: 'body', reason: `ended after ${bytes}${expected} bytes (truncated request)` }), bytes });
     };
     const timer = setTimeout(() => settle({ kind: 'refused', error: new RequestTimeoutError({ input, timeoutMs }), bytes }), timeoutMs);
+    readers.set(req.socket, () => onEarlyEnd());
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('aborted', onEarlyEnd);
