@@ -311,7 +311,9 @@ function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number, i
     const onEarlyEnd = (): void => {
       if (req.complete) return;
       const expected = declared !== undefined ? ` of ${declared}` : '';
-      settle({ kind: 'refused', error: new InvalidRequestError({ input, field: 'body', reason: `ended after ${bytes}${expected} bytes (truncated request)` }), bytes });
+      // The parser may have buffered the last bytes without emitting them as 'data' yet.
+      const received = bytes + req.readableLength;
+      settle({ kind: 'refused', error: new InvalidRequestError({ input, field: 'body', reason: `ended after ${received}${expected} bytes (truncated request)` }), bytes: received });
     };
     const timer = setTimeout(() => settle({ kind: 'refused', error: new RequestTimeoutError({ input, timeoutMs }), bytes }), timeoutMs);
     readers.set(req.socket, () => onEarlyEnd());
