@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   readonly bodyTimeoutMs?: number;
   /** Time allowed for the request headers. @default 10000 */
   readonly headersTimeoutMs?: number;
+  /** Connections served at once; more are refused at the TCP level. @default 256 */
+  readonly maxConnections?: number;
   /**
    * Called once per request with method, path (never the query string, which may hold a token),
    * status and timing. Bodies and headers are never passed.
@@ -88,9 +90,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const table = routeTable(opts.routes, defaultLimit);
 
   const state: ServerState = { closing: false, bodyReaders: new WeakMap() };
-  const server = http.createServer((req, res) => {
-    void serve(req, res, table, { bodyTimeoutMs, log: opts.log, onHandlerError: opts.onHandlerError, state });
-  });
+  const server = http.createServer(
+    // Node checks header/request timeouts on this interval (default 30 s, too coarse for slow senders).
+    { connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) },
+    (req, res) => {
+      void serve(req, res, table, { bodyTimeoutMs, log: opts.log, onHandlerError: opts.onHandlerError, state });
+    },
+  );
+  server.maxConnections = positive(opts.maxConnections ?? 256, 'maxConnections');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket, state));
   // Node's own limits are a backstop for connections that never get as far as a route.
   server.headersTimeout = headersTimeoutMs;
@@ -351,6 +358,6 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, response: Htt
 }
 
 function positive(value: number, field: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new WebhookConfigError({ input: 'http server', field, value, reason: 'must be a positive number of milliseconds' });
+  if (!Number.isFinite(value) || value <= 0) throw new WebhookConfigError({ input: 'http server', field, value, reason: 'must be a positive number' });
   return value;
 }

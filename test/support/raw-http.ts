@@ -14,6 +14,8 @@ export interface RawRequestOptions {
   readonly port: number;
   /** Request line and headers, without the final blank line, e.g. `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10`. */
   readonly head: string;
+  /** Send the head without the blank line that ends it (a sender stuck in its headers). @default false */
+  readonly unfinishedHead?: boolean;
   /** Body bytes to send after the head. */
   readonly body?: Buffer;
   /** Half-close the socket after sending (what a client that gives up mid-body does). @default false */
@@ -53,7 +55,7 @@ export function rawRequest(opts: RawRequestOptions): Promise<RawResponse> {
     socket.on('end', () => finish());
     socket.on('error', (e) => finish(e));
     socket.on('connect', () => {
-      socket.write(`${opts.head}\r\n\r\n`);
+      socket.write(opts.unfinishedHead ? `${opts.head}\r\n` : `${opts.head}\r\n\r\n`);
       if (opts.body) socket.write(opts.body);
       if (opts.endAfterBody) socket.end();
     });

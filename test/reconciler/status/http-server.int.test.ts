@@ -266,6 +266,19 @@ describe('startHttpServer lifecycle and configuration', () => {
     await closing;
   });
 
+  it('answers 408 to a sender stuck in its headers', async () => {
+    const s = await startHttpServer({ routes: healthRoutes({ ready: () => true, status: () => ({}) }), headersTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      const res = await rawRequest({ port: s.port, head: 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1', unfinishedHead: true, timeoutMs: 5_000 });
+      expect(res.status).toBe(408);
+      expect(JSON.parse(res.body)).toEqual({ error: { code: 'request-timeout', message: 'request not received in time' } });
+      expect(Date.now() - started).toBeLessThan(2_500);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses duplicate routes and bad paths before listening', async () => {
     const r: HttpRoute = { method: 'GET', path: '/x', handle: () => jsonResponse(200, {}) };
     await expect(startHttpServer({ routes: [r, r] })).rejects.toBeInstanceOf(WebhookConfigError);
