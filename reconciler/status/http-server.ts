@@ -94,7 +94,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     // Node checks header/request timeouts on this interval (default 30 s, too coarse for slow senders).
     { connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) },
     (req, res) => {
-      void serve(req, res, table, { bodyTimeoutMs, log: opts.log, onHandlerError: opts.onHandlerError, state });
+      serve(req, res, table, { bodyTimeoutMs, log: opts.log, onHandlerError: opts.onHandlerError, state }).catch((err: unknown) => {
+        // A bug outside a handler (an onRefused or log callback that throws): answer 500 if still possible.
+        opts.onHandlerError?.(err, { method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '' });
+        send(req, res, jsonResponse(500, { error: { code: 'internal-error', message: 'internal error' } }), true);
+      });
     },
   );
   server.maxConnections = positive(opts.maxConnections ?? 256, 'maxConnections');

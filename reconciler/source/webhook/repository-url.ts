@@ -65,6 +65,7 @@ function decodePath(pathname: string): string {
   try {
     return decodeURIComponent(pathname);
   } catch {
+    // A stray `%` is not an escape: compare the path as written (both sides go through here).
     return pathname;
   }
 }
