@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { FluxOpsError } from '../../errors';
 import { freePort, waitFor } from '../net';
 import { ManagedProcess, ProcessExitedError } from '../process';
 
@@ -23,6 +24,34 @@ export interface StartRegistryOptions {
   readonly detached?: boolean;
   /** Path of the `docker-registry` binary (distribution v2). @default '/usr/bin/docker-registry' */
   readonly binary?: string;
+  /**
+   * Endpoints the registry notifies of events (distribution's `notifications.endpoints`), e.g. a
+   * FluxOps registry webhook receiver under test. Loopback `http://` URLs only. The endpoints
+   * (with their header values, which are usually secrets) reach the registry through its
+   * environment (`REGISTRY_NOTIFICATIONS_ENDPOINTS`), never through `config.yml` or any other file.
+   * @default none
+   */
+  readonly notifications?: readonly RegistryNotificationEndpoint[];
+}
+
+/** One `notifications.endpoints` entry of the local registry. */
+export interface RegistryNotificationEndpoint {
+  /** Endpoint name (shows up in the registry's log). */
+  readonly name: string;
+  /** Where events are POSTed: `http://127.0.0.1:<port>/...` or `http://localhost:<port>/...`. */
+  readonly url: string;
+  /** Headers sent with every delivery, e.g. `{ Authorization: 'Bearer <secret>' }`. @default none */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Per-delivery timeout. @default 2000 */
+  readonly timeoutMs?: number;
+  /** Consecutive failures before the registry backs off. @default 3 */
+  readonly threshold?: number;
+  /** Back-off after `threshold` failures. @default 250 */
+  readonly backoffMs?: number;
+  /** Event actions not sent (`pull`, `push`, `delete`, `mount`). @default none */
+  readonly ignoredActions?: readonly string[];
+  /** Target media types not sent, e.g. `application/octet-stream` for blob events. @default none */
+  readonly ignoredMediaTypes?: readonly string[];
 }
 
 /** A running local OCI registry (distribution v2, plain HTTP, no auth) on 127.0.0.1. */
@@ -54,9 +83,12 @@ const START_ATTEMPTS = 3;
 
 /**
  * Starts `docker-registry serve` on a free 127.0.0.1 port with filesystem storage, deletion
- * enabled, no auth and no reporting or notifications, and waits until it serves the v2 API.
+ * enabled, no auth, no reporting and only the notification endpoints asked for, and waits until
+ * it serves the v2 API.
  */
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<LocalRegistry> {
+  // Checked before anything is created, so a bad endpoint leaves nothing behind.
+  const notificationsEnv = opts.notifications?.length ? { REGISTRY_NOTIFICATIONS_ENDPOINTS: notificationEndpointsYaml(opts.notifications) } : {};
   const ownsDir = opts.stateDir === undefined;
   const stateDir = opts.stateDir !== undefined ? path.resolve(opts.stateDir) : await fs.mkdtemp(path.join(os.tmpdir(), 'fluxops-registry-'));
   try {
@@ -73,7 +105,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
         command: opts.binary ?? '/usr/bin/docker-registry',
         args: ['serve', configFile],
         logFile,
-        env: registryEnv(),
+        env: { ...registryEnv(), ...notificationsEnv },
         cwd: stateDir,
         detached: opts.detached ?? false,
       });
@@ -141,6 +173,53 @@ export function registryConfig(storageDir: string, port: number): string {
     },
     health: { storagedriver: { enabled: false } },
   });
+}
+
+/**
+ * The `notifications.endpoints` list as YAML, for the registry's `REGISTRY_NOTIFICATIONS_ENDPOINTS`
+ * variable (distribution parses an override variable as YAML of the field's type). Throws
+ * {@link RegistryNotificationConfigError} for a non-loopback URL or a malformed header.
+ */
+export function notificationEndpointsYaml(endpoints: readonly RegistryNotificationEndpoint[]): string {
+  return stringify(
+    endpoints.map((e, i) => {
+      const field = `notifications[${i}]`;
+      let url: URL;
+      try {
+        url = new URL(e.url);
+      } catch {
+        throw new RegistryNotificationConfigError(`${field}.url`, e.url, 'is not a URL');
+      }
+      if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(url.hostname)) {
+        throw new RegistryNotificationConfigError(`${field}.url`, e.url, 'must be http://127.0.0.1:<port>/... or http://localhost:<port>/... (the dev registry only talks to this machine)');
+      }
+      if (!/^[A-Za-z0-9_.-]+$/.test(e.name)) throw new RegistryNotificationConfigError(`${field}.name`, e.name, 'must be letters, digits, "_.-"');
+      const headers: Record<string, string[]> = {};
+      for (const [name, value] of Object.entries(e.headers ?? {})) {
+        if (!/^[A-Za-z0-9-]+$/.test(name)) throw new RegistryNotificationConfigError(`${field}.headers`, name, 'is not a header name');
+        // The value is not echoed: it is usually a secret.
+        if (/[\r\n]/.test(value)) throw new RegistryNotificationConfigError(`${field}.headers.${name}`, undefined, 'must not contain line breaks');
+        headers[name] = [value];
+      }
+      return {
+        name: e.name,
+        url: e.url,
+        headers,
+        timeout: `${e.timeoutMs ?? 2_000}ms`,
+        threshold: e.threshold ?? 3,
+        backoff: `${e.backoffMs ?? 250}ms`,
+        ignore: { mediatypes: [...(e.ignoredMediaTypes ?? [])], actions: [...(e.ignoredActions ?? [])] },
+      };
+    }),
+  );
+}
+
+/** A notification endpoint for the local registry that cannot be used; nothing was started. */
+export class RegistryNotificationConfigError extends FluxOpsError {
+  override readonly name = 'RegistryNotificationConfigError';
+  constructor(readonly field: string, readonly value: string | undefined, reason: string) {
+    super('registry-notification-config-invalid', `invalid ${field}${value === undefined ? '' : ` ${JSON.stringify(value)}`}: ${reason}`);
+  }
 }
 
 /** The caller's environment without `REGISTRY_*` variables, which would silently override the config file. */
