@@ -402,7 +402,7 @@ async function pulumiDeploy(ctx: PulumiContext, site: string, namespace: string,
         extraEnv: { ...(traceDir ? { BENCH_OTEL_DIR: traceDir } : {}), ...variant.env },
       }),
       workDir: ensureDir(path.join(ctx.work, 'pulumi', site)),
-      program: siteProgram({ site, objects: siteObjects(namespace, n), kubeconfig: fs.readFileSync(ctx.cluster.kubeconfigPath, 'utf8'), skipAwait: variant.skipAwait }),
+      program: siteProgram({ site, objects: siteObjects(namespace, n), kubeconfig: fs.readFileSync(ctx.cluster.kubeconfigPath, 'utf8') }),
     }),
   );
   const first = await up(ctx, open.value, variant);

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { FluxOpsError } from '../errors';
 
 import { registerDemoCommand } from './demo';
+import { registerDiffCommand } from './diff';
 import { registerDevCommands } from './dev';
 import { registerStackCommands } from './stack';
 import { registerSynthCommand } from './synth';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerDevCommands(program);
   registerSynthCommand(program);
+  registerDiffCommand(program);
   registerStackCommands(program);
   return program;
 }

@@ -8,3 +8,4 @@ export * from './site-stack';
 export * from './workspace';
 export * from './secrets';
 export * from './applied-object';
+export * from './stack-lock';

@@ -49,6 +49,7 @@ export default async function program(): Promise<Record<string, unknown>> {
   const stack = new SiteStack(
     config.site,
     siteStackArgs({
+      site: config.site,
       objects: site.objects.map((o) => o.manifest as unknown as KubeObject),
       secrets: config.secrets,
       ...(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}),

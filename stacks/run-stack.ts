@@ -1,4 +1,4 @@
-import type { Stack } from '@pulumi/pulumi/automation';
+import type { EngineEvent, Stack } from '@pulumi/pulumi/automation';
 
 import { ChangeSetRecorder, type ChangeSet } from './change-set';
 import { classifyPulumiError } from './errors';
@@ -14,6 +14,10 @@ export interface RunStackOptions {
   readonly onOutput?: (text: string) => void;
   /** The cluster, for messages. */
   readonly cluster?: string;
+  /** Update only these resources (URNs); everything else stays as the state has it. */
+  readonly target?: readonly string[];
+  /** Engine events, besides the change set. */
+  readonly onEvent?: (event: EngineEvent) => void;
 }
 
 /** The outcome of {@link runStack}. */
@@ -33,7 +37,17 @@ export interface StackRunResult {
 export async function runStack(stack: Stack, operation: StackOperation, opts: RunStackOptions = {}): Promise<StackRunResult> {
   const recorder = new ChangeSetRecorder(operation === 'preview');
   const started = Date.now();
-  const common = { onEvent: recorder.record, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), ...(opts.refresh ? { refresh: true } : {}), color: 'never' as const };
+  const onEvent = (e: EngineEvent) => {
+    recorder.record(e);
+    opts.onEvent?.(e);
+  };
+  const common = {
+    onEvent,
+    ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+    ...(opts.refresh ? { refresh: true } : {}),
+    ...(opts.target && operation !== 'destroy' ? { target: [...opts.target] } : {}),
+    color: 'never' as const,
+  };
   try {
     if (operation === 'up') await stack.up(common);
     else if (operation === 'preview') await stack.preview(common);

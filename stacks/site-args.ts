@@ -5,15 +5,19 @@ import type { KubeObject, SiteSecret, SiteStackArgs } from './site-stack';
 
 /** What a site deploy is made of, before Pulumi wraps it: objects from synthesis, secrets from stack config. */
 export interface SiteInputs {
+  /** The site. */
+  readonly site: string;
   /** Synthesized objects, in apply order (from the isolated synthesis). */
   readonly objects: readonly KubeObject[];
+  /** Register only these objects (by objectKey), for a targeted update. @default all */
+  readonly only?: ReadonlySet<string>;
+  /** Annotations of the inventory ConfigMap. */
+  readonly inventoryAnnotations?: Readonly<Record<string, string>>;
   /** Secrets from `fluxops:secrets` (validated with {@link parseSecretsConfig}). */
   readonly secrets: readonly SecretSpec<pulumi.Input<string>>[];
   /** Kubeconfig contents or path. @default the ambient KUBECONFIG */
   readonly kubeconfig?: pulumi.Input<string>;
   readonly context?: string;
-  /** @default false */
-  readonly skipAwait?: boolean;
 }
 
 /**
@@ -28,11 +32,13 @@ export function siteStackArgs(inputs: SiteInputs): SiteStackArgs {
     data: Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, pulumi.secret(v)])),
   }));
   return {
+    site: inputs.site,
     objects: inputs.objects,
+    ...(inputs.only ? { only: inputs.only } : {}),
     secrets,
     ...(inputs.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(inputs.kubeconfig) } : {}),
     ...(inputs.context !== undefined ? { context: inputs.context } : {}),
-    skipAwait: inputs.skipAwait ?? false,
+    ...(inputs.inventoryAnnotations ? { inventoryAnnotations: inputs.inventoryAnnotations } : {}),
   };
 }
 

@@ -70,8 +70,10 @@ export interface SiteProgramInputs {
   /** Kubeconfig contents (becomes a Pulumi secret). @default the stack's `fluxops:kubeconfig` */
   readonly kubeconfig?: string;
   readonly context?: string;
-  /** @default false */
-  readonly skipAwait?: boolean;
+  /** Register only these objects (targeted update). @default all */
+  readonly only?: ReadonlySet<string>;
+  /** Annotations of the inventory ConfigMap. */
+  readonly inventoryAnnotations?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -85,11 +87,13 @@ export function siteProgram(inputs: SiteProgramInputs): PulumiFn {
     const stack = new SiteStack(
       inputs.site,
       siteStackArgs({
+        site: inputs.site,
         objects: inputs.objects,
+        ...(inputs.only ? { only: inputs.only } : {}),
+        ...(inputs.inventoryAnnotations ? { inventoryAnnotations: inputs.inventoryAnnotations } : {}),
         secrets: config.secrets,
         ...(inputs.kubeconfig !== undefined ? { kubeconfig: inputs.kubeconfig } : config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}),
         ...((inputs.context ?? config.context) !== undefined ? { context: inputs.context ?? config.context } : {}),
-        skipAwait: inputs.skipAwait ?? false,
       }),
     );
     return { site: inputs.site, objectCount: stack.objectCount };

@@ -36,6 +36,12 @@ export interface LocalClusterOptions {
   readonly toolchain?: Toolchain;
   /** Name of the kubeconfig context. @default 'fluxops-local' */
   readonly contextName?: string;
+  /**
+   * Write the API server's audit log (JSON, every request at Metadata level, synchronously) to
+   * `<stateDir>/audit.log`, so tests can count the writes a command made.
+   * @default false
+   */
+  readonly auditLog?: boolean;
 }
 
 /** What `state.json` records so that another process can stop a detached cluster. */
@@ -61,6 +67,8 @@ export interface LocalCluster {
   /** Seconds spent in each startup phase, for the startup benchmark. */
   readonly timings: Readonly<Record<string, number>>;
   readonly api: KubeApi;
+  /** The audit log, when started with `auditLog`. */
+  readonly auditLogPath?: string;
   /** Runs the toolchain's `kubectl` against this cluster and returns stdout. */
   kubectl(args: readonly string[], opts?: { input?: string }): Promise<string>;
   /** Stops every server; removes the state directory if this cluster created it. */
@@ -147,6 +155,13 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     });
 
     const api = new KubeApi(endpoint);
+    const auditLogPath = opts.auditLog ? path.join(stateDir, 'audit.log') : undefined;
+    const auditArgs: string[] = [];
+    if (auditLogPath) {
+      const policy = path.join(stateDir, 'audit-policy.yaml');
+      fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n');
+      auditArgs.push(`--audit-policy-file=${policy}`, `--audit-log-path=${auditLogPath}`, '--audit-log-format=json', '--audit-log-mode=blocking', '--audit-log-maxsize=0');
+    }
     await phase('kube-apiserver', async () => {
       startProcess('kube-apiserver', toolchain.bin('kube-apiserver'), [
         `--etcd-servers=http://127.0.0.1:${ports.kine}`,
@@ -169,6 +184,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         '--endpoint-reconciler-type=none',
         '--profiling=false',
         '--enable-priority-and-fairness=false',
+        ...auditArgs,
       ]);
       await waitFor(async () => (await api.get<string>('/readyz')) === 'ok', { what: 'kube-apiserver /readyz', timeoutMs: 90_000, intervalMs: 250, abortIf: abortIfDead });
     });
@@ -263,6 +279,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       nodes,
       timings,
       api,
+      ...(auditLogPath ? { auditLogPath } : {}),
       kubectl: (args, o) => runKubectl(toolchain, kubeconfigPath, args, o?.input),
       async stop() {
         if (stopped) return;

@@ -12,6 +12,9 @@ import { FIELD_MANAGER } from '../../stacks/applied-object';
 
 export { FIELD_MANAGER };
 
+/** How FluxOps' requests show up in the API server's audit log. */
+export const USER_AGENT = 'fluxops';
+
 /** A Kubernetes object as raw JSON. */
 export interface KubeObject {
   apiVersion: string;
@@ -235,7 +238,7 @@ export class KubeClient {
       hostname: url.hostname,
       port: url.port,
       path: `${url.pathname.replace(/\/$/, '')}${path}${qs}`,
-      headers: { Accept: 'application/json', ...(o.body !== undefined ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(o.body) } : {}) },
+      headers: { Accept: 'application/json', 'User-Agent': USER_AGENT, ...(o.body !== undefined ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(o.body) } : {}) },
       timeout: this.opts.timeoutMs ?? 30_000,
     };
     await this.kc.applyToHTTPSOptions(options);
