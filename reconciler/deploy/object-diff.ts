@@ -95,6 +95,10 @@ const SECRET_VALUE_PATH = /^(data|stringData)(\.|\[|$)/;
 const MASK = '(secret)';
 
 function maskSecret(c: FieldChange): FieldChange {
+  if (c.path === '.') {
+    const whole = (v: unknown): unknown => (isRecord(v) ? maskSecretObject({ ...v, kind: 'Secret' }) : v);
+    return { path: c.path, op: c.op, ...(c.before !== undefined ? { before: whole(c.before) } : {}), ...(c.after !== undefined ? { after: whole(c.after) } : {}) };
+  }
   if (!SECRET_VALUE_PATH.test(c.path)) return c;
   const mask = (v: unknown): unknown => (isRecord(v) ? Object.fromEntries(Object.keys(v).map((k) => [k, MASK])) : MASK);
   return { path: c.path, op: c.op, ...(c.before !== undefined ? { before: mask(c.before) } : {}), ...(c.after !== undefined ? { after: mask(c.after) } : {}) };
