@@ -12,9 +12,15 @@
  * - case folding of non-ASCII letters under `(?i)` is approximated with `toLowerCase`/`toUpperCase`
  *   (plus the two ASCII-relevant special folds, KELVIN SIGN and LONG S);
  * - `\p{...}` supports general categories and scripts (JavaScript's Unicode data, not Go's);
- * - captures inside a repeated group: JavaScript resets them on every iteration, Go keeps the last
- *   value a previous iteration set (`(?:(a)|b)+` on `ab`: Go's $1 is `a`, JavaScript's is empty);
  * - Go's program-size and nesting-depth limits (ErrLarge, ErrNestingDepth) are not reproduced.
+ *
+ * Whether a pattern matches a string is always the same as in Go. Submatches can differ in two
+ * situations, which {@link CompiledGoRegex} reports so callers can refuse to rely on them:
+ * - a group inside a loop (`*`, `+`, `{n,m}` with m > 1): JavaScript resets it on every iteration,
+ *   Go keeps what an earlier iteration captured (`(?:(a)|b)+` on `ab`: Go's $1 is `a`, JS's empty);
+ * - a loop whose body can match the empty string (`(a?)+`, `(x*){2,3}`): JavaScript refuses empty
+ *   iterations after the minimum, Go (like Perl) takes one, so match extents can differ.
+ * Optional parts (`x?`, `x??`, `x{0,1}`) are emitted as alternations, which behave exactly like Go's.
  */
 
 /** A Go (RE2) pattern translated to an equivalent JavaScript `RegExp`. */
@@ -29,6 +35,10 @@ export interface CompiledGoRegex {
   readonly groupCount: number;
   /** Group indexes (1-based) of each name, in order; `$name` expands the first that took part in the match. */
   readonly groupIndex: ReadonlyMap<string, readonly number[]>;
+  /** Groups inside a loop: their submatch may differ from Go's (see the module comment). */
+  readonly groupsInLoops: ReadonlySet<number>;
+  /** Whether a loop's body can match the empty string: every submatch, `$0` included, may differ from Go's. */
+  readonly emptyLoop: boolean;
 }
 
 /** A match of a {@link CompiledGoRegex}: Go's `FindStringSubmatch`, with named groups resolved like `Expand`. */
@@ -64,7 +74,7 @@ type Ranges = Array<[number, number]>;
 type Node =
   | { readonly t: 'class'; readonly ranges: Ranges }
   | { readonly t: 'assert'; readonly kind: 'beginText' | 'endText' | 'beginLine' | 'endLine' | 'wordBoundary' | 'noWordBoundary' }
-  | { readonly t: 'group'; readonly capture: boolean; readonly alts: Node[][] }
+  | { readonly t: 'group'; readonly capture: number; readonly alts: Node[][] }
   | { readonly t: 'repeat'; readonly sub: Node; readonly min: number; readonly max: number; readonly greedy: boolean };
 
 interface Flags {
@@ -122,7 +132,11 @@ export function compileGoRegex(pattern: string): GoRegexResult {
     const regex = new RegExp(out, 'u');
     const groupIndex = new Map<string, number[]>();
     for (const { name, index } of parser.names) groupIndex.set(name, [...(groupIndex.get(name) ?? []), index]);
-    result = { ok: true, value: { source: pattern, regex, groupNames: [...groupIndex.keys()], groupCount: parser.groups, groupIndex } };
+    const loops = analyzeLoops(root);
+    result = {
+      ok: true,
+      value: { source: pattern, regex, groupNames: [...groupIndex.keys()], groupCount: parser.groups, groupIndex, ...loops },
+    };
   } catch (e) {
     if (!(e instanceof GoRegexSyntaxError) && !(e instanceof SyntaxError)) throw e;
     const message = (e as Error).message;
@@ -202,7 +216,7 @@ class GoRegexParser {
         } else {
           this.pos++;
           this.groups++;
-          seq.push(this.parseGroupBody(flags, true));
+          seq.push(this.parseGroupBody(flags, this.groups));
         }
       } else if (c === '^') {
         this.pos++;
@@ -262,7 +276,8 @@ class GoRegexParser {
     return String.fromCodePoint(...this.cps.slice(from, to));
   }
 
-  private parseGroupBody(flags: Flags, capture: boolean): Node {
+  /** `capture`: the group's number, or 0 for a non-capturing group. */
+  private parseGroupBody(flags: Flags, capture: number): Node {
     const alts = this.parseAlternation(flags, true);
     if (this.peekChar() !== ')') throw this.fail('missing closing )', this.pattern);
     this.pos++;
@@ -283,7 +298,7 @@ class GoRegexParser {
       this.pos += Array.from(rest.slice(0, end + 1)).length;
       this.groups++;
       this.names.push({ name, index: this.groups });
-      return { kind: 'node', node: this.parseGroupBody(flags, true) };
+      return { kind: 'node', node: this.parseGroupBody(flags, this.groups) };
     }
     // Flags, possibly opening a non-capturing group.
     let i = 2;
@@ -309,7 +324,7 @@ class GoRegexParser {
         if (negate && !sawFlag) break;
         this.pos += i + 1;
         if (c === ')') return { kind: 'flags', flags: f };
-        return { kind: 'node', node: this.parseGroupBody(f, false) };
+        return { kind: 'node', node: this.parseGroupBody(f, 0) };
       } else break;
     }
     throw this.fail('invalid or unsupported Perl syntax', chars.slice(0, Math.min(i + 1, chars.length)).join(''));
@@ -539,6 +554,31 @@ function checkRepeatSizes(alts: Node[][], limit: number): void {
   for (const alt of alts) for (const node of alt) visit(node, limit);
 }
 
+/** Finds groups inside loops and loops whose body can match the empty string. */
+function analyzeLoops(alts: Node[][]): { groupsInLoops: Set<number>; emptyLoop: boolean } {
+  const groupsInLoops = new Set<number>();
+  let emptyLoop = false;
+  const canBeEmpty = (node: Node): boolean => {
+    if (node.t === 'class') return false;
+    if (node.t === 'assert') return true;
+    if (node.t === 'repeat') return node.min === 0 || canBeEmpty(node.sub);
+    return node.alts.some((alt) => alt.every(canBeEmpty));
+  };
+  const visit = (node: Node, inLoop: boolean): void => {
+    if (node.t === 'group') {
+      if (inLoop && node.capture > 0) groupsInLoops.add(node.capture);
+      for (const alt of node.alts) for (const child of alt) visit(child, inLoop);
+    } else if (node.t === 'repeat') {
+      const loops = node.max === -1 || node.max > 1;
+      // Only iterations past the minimum can be refused as empty by JavaScript.
+      if ((node.max === -1 || node.max > node.min) && loops && canBeEmpty(node.sub)) emptyLoop = true;
+      visit(node.sub, inLoop || loops);
+    }
+  };
+  for (const alt of alts) for (const node of alt) visit(node, false);
+  return { groupsInLoops, emptyLoop };
+}
+
 function normalize(ranges: Ranges): Ranges {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const out: Ranges = [];
@@ -654,21 +694,23 @@ function emit(node: Node): string {
         noWordBoundary: '\\B',
       }[node.kind];
     case 'group':
-      return `(${node.capture ? '' : '?:'}${emitAlts(node.alts)})`;
+      return `(${node.capture > 0 ? '' : '?:'}${emitAlts(node.alts)})`;
     case 'repeat': {
+      const sub = emit(node.sub);
+      // Go compiles x? to an alternation (no empty-iteration check); so does this.
+      if (node.min === 0 && node.max === 1) return node.greedy ? `(?:${sub}|)` : `(?:|${sub})`;
+      if (node.min === 1 && node.max === 1) return `(?:${sub})`;
       const q =
         node.min === 0 && node.max === -1
           ? '*'
           : node.min === 1 && node.max === -1
             ? '+'
-            : node.min === 0 && node.max === 1
-              ? '?'
-              : node.max === -1
-                ? `{${node.min},}`
-                : node.min === node.max
-                  ? `{${node.min}}`
-                  : `{${node.min},${node.max}}`;
-      return `(?:${emit(node.sub)})${q}${node.greedy ? '' : '?'}`;
+            : node.max === -1
+              ? `{${node.min},}`
+              : node.min === node.max
+                ? `{${node.min}}`
+                : `{${node.min},${node.max}}`;
+      return `(?:${sub})${q}${node.greedy ? '' : '?'}`;
     }
   }
 }

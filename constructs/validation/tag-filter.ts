@@ -69,7 +69,8 @@ export function tagFilterProblem(filter: TagFilter): { field: 'pattern' | 'extra
   if (!compiled.ok) return { field: 'pattern', problem: compiled.problem };
   if (filter.extract === undefined) return undefined;
   if (filter.extract === '') return { field: 'extract', problem: 'must not be empty; omit it to use the whole tag' };
-  for (const part of parseExtractTemplate(filter.extract)) {
+  const parts = parseExtractTemplate(filter.extract);
+  for (const part of parts) {
     // Go expands an unknown group to nothing; FluxOps refuses the template instead, since that is
     // always a typo (`$ts` for a group called `tstamp`) that would make every tag extract the same value.
     if ('group' in part && !groupExists(compiled.value, part)) {
@@ -79,7 +80,27 @@ export function tagFilterProblem(filter: TagFilter): { field: 'pattern' | 'extra
       };
     }
   }
+  // The two places where JavaScript's submatches differ from Go's (see go-regex.ts): refuse rather
+  // than extract a different value than Flux would.
+  if (parts.some((p) => 'group' in p) && compiled.value.emptyLoop) {
+    return {
+      field: 'pattern',
+      problem: 'repeats an expression that can match the empty string (like "(a?)+"); FluxOps cannot extract from it exactly as Go does. Make the repeated part non-empty',
+    };
+  }
+  for (const part of parts) {
+    if ('group' in part && groupIndexes(compiled.value, part).some((i) => compiled.value.groupsInLoops.has(i))) {
+      return {
+        field: 'extract',
+        problem: `refers to group "${part.group}", which is inside a repetition; FluxOps cannot extract it exactly as Go does (Go keeps an earlier iteration's value). Capture the whole repetition instead`,
+      };
+    }
+  }
   return undefined;
+}
+
+function groupIndexes(re: CompiledGoRegex, part: { group: string; index?: number }): readonly number[] {
+  return part.index !== undefined ? [part.index] : (re.groupIndex.get(part.group) ?? []);
 }
 
 /**
