@@ -11,3 +11,4 @@ export * from './alphabetical-ordering';
 export * from './numerical-ordering';
 export * from './exclusion-list';
 export * from './tag-policy';
+export * from './select-image';
