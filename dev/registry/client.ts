@@ -132,8 +132,8 @@ interface HttpResult {
   readonly body: Buffer;
 }
 
-async function request(method: string, url: string, headers: Record<string, string>, allowStatus: readonly number[] = []): Promise<HttpResult> {
-  const res = await fetch(url, { method, headers, redirect: 'follow' });
+async function request(method: string, url: string, headers: Record<string, string>, allowStatus: readonly number[] = [], payload?: Buffer): Promise<HttpResult> {
+  const res = await fetch(url, { method, headers, redirect: 'follow', body: payload });
   const body = Buffer.from(await res.arrayBuffer());
   if (!res.ok && !allowStatus.includes(res.status)) {
     const text = body.toString('utf8');
@@ -164,4 +164,22 @@ function parseJson<T>(schema: z.ZodType<T>, body: Buffer, url: string): T {
 
 function mediaTypeOf(doc: unknown): string {
   return typeof doc === 'object' && doc !== null && 'mediaType' in doc && typeof doc.mediaType === 'string' ? doc.mediaType : '';
+}
+
+/**
+ * Points more tags at an existing manifest or index by `PUT`ting its bytes under each tag (the
+ * registry API's way to tag; no blobs move). `concurrency` requests run at once. Returns the digest.
+ */
+export async function addTags(host: string, repo: string, sourceRef: string, tags: readonly string[], concurrency = 16): Promise<string> {
+  const source = await getManifest(host, repo, sourceRef, `${MANIFEST_ACCEPT.any}, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json`);
+  tags.forEach(validateTag);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tags.length) {
+      const tag = tags[next++] as string;
+      await request('PUT', `${repoUrl(host, repo)}/manifests/${tag}`, { 'Content-Type': source.mediaType }, [], source.raw);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tags.length) }, worker));
+  return source.digest;
 }

@@ -23,9 +23,30 @@ export interface StartRegistryOptions {
   readonly detached?: boolean;
   /** Path of the `docker-registry` binary (distribution v2). @default '/usr/bin/docker-registry' */
   readonly binary?: string;
+  /**
+   * Require authentication: HTTP basic against an htpasswd file (bcrypt entries, see
+   * `writeHtpasswd`), or the bearer-token flow with a token service (see `startTokenServer`).
+   * @default none (anonymous read and write)
+   */
+  readonly auth?: RegistryAuthOptions;
 }
 
-/** A running local OCI registry (distribution v2, plain HTTP, no auth) on 127.0.0.1. */
+/** How the registry authenticates clients (distribution's `auth` config section). */
+export type RegistryAuthOptions =
+  | { readonly kind: 'htpasswd'; readonly path: string; /** @default 'fluxops-dev' */ readonly realm?: string }
+  | {
+      readonly kind: 'token';
+      /** Token endpoint URL the registry sends clients to. */
+      readonly realm: string;
+      /** `service` the tokens are for (their audience). */
+      readonly service: string;
+      /** `iss` of the tokens. */
+      readonly issuer: string;
+      /** PEM file with the certificate(s) whose keys sign tokens. */
+      readonly rootCertBundle: string;
+    };
+
+/** A running local OCI registry (distribution v2, plain HTTP, no auth unless asked for) on 127.0.0.1. */
 export interface LocalRegistry {
   /** `127.0.0.1:<port>`, the form used in image references (`<host>/<repo>:<tag>`). */
   readonly host: string;
@@ -54,7 +75,8 @@ const START_ATTEMPTS = 3;
 
 /**
  * Starts `docker-registry serve` on a free 127.0.0.1 port with filesystem storage, deletion
- * enabled, no auth and no reporting or notifications, and waits until it serves the v2 API.
+ * enabled, no auth (unless `auth` is given) and no reporting or notifications, and waits until it
+ * serves the v2 API.
  */
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<LocalRegistry> {
   const ownsDir = opts.stateDir === undefined;
@@ -67,7 +89,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
     let lastError: unknown;
     for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
       const port = await freePort();
-      await fs.writeFile(configFile, registryConfig(storageDir, port));
+      await fs.writeFile(configFile, registryConfig(storageDir, port, opts.auth));
       const proc = ManagedProcess.start({
         name: 'docker-registry',
         command: opts.binary ?? '/usr/bin/docker-registry',
@@ -83,7 +105,8 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
           async () => {
             const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2_000) });
             await res.arrayBuffer();
-            return res.status === 200;
+            // With auth configured the API root answers 401 with a challenge once it is up.
+            return res.status === 200 || (opts.auth !== undefined && res.status === 401);
           },
           { what: `docker-registry on ${url}/v2/`, timeoutMs: opts.startTimeoutMs ?? 30_000, abortIf: () => proc.assertRunning() },
         );
@@ -122,8 +145,9 @@ function handle(proc: ManagedProcess, port: number, stateDir: string, logFile: s
 }
 
 /** The distribution v0.1 config: only what is listed here is enabled. */
-export function registryConfig(storageDir: string, port: number): string {
+export function registryConfig(storageDir: string, port: number, auth?: RegistryAuthOptions): string {
   return stringify({
+    ...(auth ? { auth: authConfig(auth) } : {}),
     version: '0.1',
     log: { level: 'warn', formatter: 'text', accesslog: { disabled: true }, fields: { service: 'fluxops-dev-registry' } },
     storage: {
@@ -141,6 +165,11 @@ export function registryConfig(storageDir: string, port: number): string {
     },
     health: { storagedriver: { enabled: false } },
   });
+}
+
+function authConfig(auth: RegistryAuthOptions): Record<string, unknown> {
+  if (auth.kind === 'htpasswd') return { htpasswd: { realm: auth.realm ?? 'fluxops-dev', path: auth.path } };
+  return { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.rootCertBundle } };
 }
 
 /** The caller's environment without `REGISTRY_*` variables, which would silently override the config file. */
