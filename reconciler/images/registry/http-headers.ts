@@ -53,7 +53,10 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
         }
         i++;
       } else {
-        value = token();
+        // Lenient: an unquoted value runs to the next comma or blank (some servers leave URLs unquoted).
+        const start = i;
+        while (i < s.length && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t') i++;
+        value = s.slice(start, i);
       }
       const current = out[out.length - 1];
       if (current) current.params[word.toLowerCase()] = value;

@@ -142,7 +142,9 @@ async function readLimited(res: Response, maxBytes: number, ctx: RegistryErrorCo
 
 /** A network error in words: the system error code when there is one (ECONNREFUSED, timeout). */
 function networkReason(err: unknown): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timed out';
+  // AbortSignal.timeout rejects with a DOMException named TimeoutError.
+  const name = (err as { name?: unknown } | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
   const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (cause && typeof cause.code === 'string') return cause.code;
   if (cause && typeof cause.message === 'string') return cause.message;
