@@ -183,3 +183,17 @@ export async function addTags(host: string, repo: string, sourceRef: string, tag
   await Promise.all(Array.from({ length: Math.min(concurrency, tags.length) }, worker));
   return source.digest;
 }
+
+/**
+ * Stores a hand-written manifest or index under `tag` (for documents skopeo does not produce:
+ * Docker manifest lists, attestation entries). The registry checks that everything it references
+ * exists in the repository. Returns the digest the registry assigned.
+ */
+export async function putManifest(host: string, repo: string, tag: string, mediaType: string, document: unknown): Promise<string> {
+  validateTag(tag);
+  const body = Buffer.from(JSON.stringify(document));
+  const res = await request('PUT', `${repoUrl(host, repo)}/manifests/${tag}`, { 'Content-Type': mediaType }, [], body);
+  const digest = res.headers.get('docker-content-digest') ?? sha256Digest(body);
+  if (digest !== sha256Digest(body)) throw new RegistryResponseError(`${repoUrl(host, repo)}/manifests/${tag}`, `registry stored ${digest}, body is ${sha256Digest(body)}`);
+  return digest;
+}

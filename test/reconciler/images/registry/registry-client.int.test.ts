@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   addTags,
+  getManifest as devGetManifest,
   pushImage,
+  putManifest,
   startFaultProxy,
   startRegistry,
   startTokenServer,
@@ -57,6 +59,7 @@ let stateDir: string;
 let plain: LocalRegistry | undefined;
 const started: Array<{ stop(): Promise<void> }> = [];
 const pushed: Record<string, PushedImage> = {};
+const RELEASES = ['1.0.0', '1.1.0', '1.2.0', '1.3.0'];
 
 const reg = (): LocalRegistry => {
   if (!plain) throw new Error('registry not started');
@@ -98,6 +101,66 @@ describe('registry client against the real registry', () => {
     ]);
     await expect(repo.getManifest('9.9.9')).rejects.toMatchObject({ name: 'RegistryNotFoundError', what: 'manifest', registryCode: 'MANIFEST_UNKNOWN' });
     await expect(new RegistryClient().repository(`${reg().host}/edge/never`, { insecure: true }).listTags()).rejects.toBeInstanceOf(RegistryNotFoundError);
+  });
+
+  test('Docker media types (manifest list, schema 2) and attestation entries, pushed through the registry API', async () => {
+    const host = reg().host;
+    const multi = pushed.multi as PushedImage;
+    const dockerManifests: Array<{ digest: string; size: number; platform: { os: string; architecture: string } }> = [];
+    for (const platform of ['linux/amd64', 'linux/arm64'] as const) {
+      const oci = await devGetManifest(host, 'edge/app', multi.manifestDigests[platform] ?? '', MEDIA_TYPES.ociManifest);
+      if (oci.kind !== 'manifest') throw new Error('expected a manifest');
+      const doc = {
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.dockerManifest,
+        config: { mediaType: MEDIA_TYPES.dockerConfig, digest: oci.manifest.config.digest, size: oci.manifest.config.size },
+        layers: oci.manifest.layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: l.digest, size: l.size })),
+      };
+      const tag = `docker-${platform.split('/')[1]}`;
+      const digest = await putManifest(host, 'edge/app', tag, MEDIA_TYPES.dockerManifest, doc);
+      dockerManifests.push({ digest, size: Buffer.byteLength(JSON.stringify(doc)), platform: { os: 'linux', architecture: platform.split('/')[1] as string } });
+    }
+    const list = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.dockerManifestList,
+      manifests: dockerManifests.map((m) => ({ mediaType: MEDIA_TYPES.dockerManifest, digest: m.digest, size: m.size, platform: m.platform })),
+    };
+    const listDigest = await putManifest(host, 'edge/app', 'docker-list', MEDIA_TYPES.dockerManifestList, list);
+    // BuildKit-style: an amd64 image plus an "attestation" entry that happens to be an arm64 manifest.
+    const amd = dockerManifests[0] as (typeof dockerManifests)[number];
+    const arm = dockerManifests[1] as (typeof dockerManifests)[number];
+    const attested = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        { mediaType: MEDIA_TYPES.dockerManifest, digest: amd.digest, size: amd.size, platform: amd.platform },
+        {
+          mediaType: MEDIA_TYPES.dockerManifest,
+          digest: arm.digest,
+          size: arm.size,
+          platform: { os: 'unknown', architecture: 'unknown' },
+          annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd.digest },
+        },
+        { mediaType: MEDIA_TYPES.dockerManifest, digest: arm.digest, size: arm.size, platform: { os: 'linux', architecture: 'arm64' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+      ],
+    };
+    await putManifest(host, 'edge/app', 'attested', MEDIA_TYPES.ociIndex, attested);
+
+    const repo = new RegistryClient().repository(`${host}/edge/app`, { insecure: true });
+    expect(await repo.platformsOf('docker-list')).toEqual({ digest: listDigest, mediaType: MEDIA_TYPES.dockerManifestList, platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(await repo.platformsOf('docker-arm64')).toMatchObject({ mediaType: MEDIA_TYPES.dockerManifest, platforms: ['linux/arm64'] });
+    expect((await repo.platformsOf('attested'))?.platforms).toEqual(['linux/amd64']);
+  });
+
+  test('HEAD without Docker-Content-Digest: the digest comes from a GET, verified', async () => {
+    const proxy = await startFaultProxy(reg().url);
+    started.push(proxy);
+    proxy.setRule((req) =>
+      req.method === 'HEAD' ? { kind: 'rewrite', rewrite: (r) => ({ ...r, headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => k !== 'docker-content-digest')) }) } : undefined,
+    );
+    const repo = new RegistryClient().repository(`${proxy.host}/edge/app`, { insecure: true });
+    expect(await repo.resolveDigest('1.0.0')).toBe(pushed.multi?.digest);
+    expect(proxy.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['HEAD /v2/edge/app/manifests/1.0.0', 'GET /v2/edge/app/manifests/1.0.0']);
   });
 
   test('content fetched by digest is cached; tags are resolved every time', async () => {
@@ -170,7 +233,7 @@ describe('registry client against the real registry', () => {
             : undefined,
     );
     const repo = new RegistryClient({ clock, retry: { attempts: 5, maxRetryAfterMs: 30_000 } }).repository(`${proxy.host}/edge/app`, { insecure: true });
-    expect((await repo.listTags()).length).toBe(4);
+    expect(await repo.listTags()).toEqual(expect.arrayContaining(RELEASES));
     // The date named 12 s after the start; 7 s have passed (fake clock) when it is read.
     expect(sleeps).toEqual([7_000, 5_000, 30_000]);
     expect(proxy.requests.map((r) => r.status)).toEqual([429, 429, 429, 200]);
@@ -233,7 +296,7 @@ describe('registry client with authentication', () => {
       const auth = Buffer.from(`${USER.username}:${USER.password}`).toString('base64');
       const fromConfig = parseDockerConfig({ auths: { [`http://${basic.host}/v2/`]: { auth } } }, 'config.json');
       const repo = new RegistryClient({ credentials: fromConfig }).repository(`${basic.host}/edge/app`, { insecure: true });
-      expect((await repo.listTags()).length).toBe(4);
+      expect(await repo.listTags()).toEqual(expect.arrayContaining(RELEASES));
       expect((await repo.platformsOf('1.0.0'))?.platforms).toEqual(['linux/amd64', 'linux/arm64']);
 
       const secret = {
@@ -241,7 +304,7 @@ describe('registry client with authentication', () => {
         type: 'kubernetes.io/dockerconfigjson',
         data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [basic.host]: { username: USER.username, password: USER.password } } })).toString('base64') },
       };
-      expect((await new RegistryClient({ credentials: credentialsFromDockerConfigSecret(secret) }).repository(`${basic.host}/edge/app`, { insecure: true }).listTags()).length).toBe(4);
+      expect(await new RegistryClient({ credentials: credentialsFromDockerConfigSecret(secret) }).repository(`${basic.host}/edge/app`, { insecure: true }).listTags()).toEqual(expect.arrayContaining(RELEASES));
 
       const wrong = new RegistryClient({ credentials: staticCredentials({ [basic.host]: { kind: 'basic', username: WRONG.username, password: new Secret(WRONG.password) } }) });
       const refused = await wrong.repository(`${basic.host}/edge/app`, { insecure: true }).listTags().catch((e: unknown) => e);
@@ -271,7 +334,7 @@ describe('registry client with authentication', () => {
       const credentials = staticCredentials({ [bearer.host]: { kind: 'basic', username: USER.username, password: new Secret(USER.password) } });
       const client = new RegistryClient({ credentials, clock });
       const repo = client.repository(`${bearer.host}/edge/app`, { insecure: true });
-      expect((await repo.listTags()).length).toBe(4);
+      expect(await repo.listTags()).toEqual(expect.arrayContaining(RELEASES));
       expect((await repo.platformsOf('1.2.0'))?.platforms).toEqual(['linux/arm64']);
       expect((await repo.platformsOf('1.0.0'))?.platforms).toEqual(['linux/amd64', 'linux/arm64']);
       expect(tokens.requests).toEqual([{ method: 'GET', scope: 'repository:edge/app:pull', service: tokens.service, user: USER.username, grantType: undefined, status: 200 }]);
@@ -287,7 +350,7 @@ describe('registry client with authentication', () => {
 
       // An identity token (OAuth2 refresh token) is exchanged with a POST.
       const viaIdentity = new RegistryClient({ credentials: staticCredentials({ [bearer.host]: { kind: 'identity-token', token: new Secret('refresh-abc') } }) });
-      expect((await viaIdentity.repository(`${bearer.host}/edge/app`, { insecure: true }).listTags()).length).toBe(4);
+      expect(await viaIdentity.repository(`${bearer.host}/edge/app`, { insecure: true }).listTags()).toEqual(expect.arrayContaining(RELEASES));
       expect(tokens.requests.at(-1)).toMatchObject({ method: 'POST', grantType: 'refresh_token', user: USER.username, status: 200 });
 
       const wrong = new RegistryClient({ credentials: staticCredentials({ [bearer.host]: { kind: 'basic', username: WRONG.username, password: new Secret(WRONG.password) } }) });
