@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import * as semver from 'semver';
 import { BRANDS, hasBrand, setBrand } from './brand';
 import { Fleet } from './fleet';
 import { ImageRepository } from './image-repository';
@@ -12,7 +11,9 @@ import {
   check,
   childPath,
   dnsLabelProblem,
+  goParseFloat,
   imageTagProblem,
+  parseFluxVersion,
   platformProblem,
   satisfiesRange,
   semverRangeProblem,
@@ -195,10 +196,19 @@ export function policyCandidate(rule: ImagePolicyRule, filter: TagFilter | undef
     case 'semver':
       return satisfiesRange(value, rule.range, rule.prereleases) ? value : undefined;
     case 'numerical':
-      return value.trim() !== '' && Number.isFinite(Number(value)) ? value : undefined;
+      return numericalValue(value) !== undefined ? value : undefined;
     case 'alphabetical':
       return value;
   }
+}
+
+/**
+ * The number a numerical rule orders for an (extracted) tag: Go's `strconv.ParseFloat`, as Flux
+ * reads it. NaN is not a candidate: Flux's ordering of NaN depends on the order tags were listed.
+ */
+export function numericalValue(value: string): number | undefined {
+  const r = goParseFloat(value);
+  return r.ok && !Number.isNaN(r.value) ? r.value : undefined;
 }
 
 function candidateProblem(rule: ImagePolicyRule, filter: TagFilter | undefined, tag: string): string | undefined {
@@ -206,7 +216,7 @@ function candidateProblem(rule: ImagePolicyRule, filter: TagFilter | undefined, 
   const value = applyTagFilter(filter, tag);
   if (value === undefined) return 'does not match filterTags.pattern';
   if (rule.kind === 'semver') {
-    if (semver.valid(value) === null) return `extracted value "${value}" is not a semver version`;
+    if (parseFluxVersion(value) === undefined) return `extracted value "${value}" is not a semver version (major.minor.patch, optional "v")`;
     return `version ${value} is not in range "${rule.range}" (prereleases: ${rule.prereleases ?? 'exclude'})`;
   }
   return `extracted value "${value}" is not a number`;

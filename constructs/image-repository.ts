@@ -28,8 +28,11 @@ export interface ImageRepositoryProps {
    */
   readonly secretRef?: SecretReference;
   /**
-   * Go regular expressions; matching tags are never considered (at most 25).
-   * @default Flux's default, which excludes cosign signature tags (`^.*\.sig$`)
+   * Go regular expressions; matching tags are never considered (at most 25). A list replaces the
+   * default rather than adding to it, as in Flux.
+   * @default FluxOps excludes `^.*\.sig$` (Flux's default: cosign signatures) and `^sha256-`
+   * (attestations, SBOMs and referrers tags published under a digest name); Flux itself, running
+   * the `--flavor flux` output, applies only its own default unless the list is set
    */
   readonly exclusionList?: readonly string[];
   /**

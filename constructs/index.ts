@@ -121,7 +121,9 @@ export {
   TagFilter,
   ImageReference,
   CompiledGoRegex,
+  GoRegexMatch,
   applyTagFilter,
   compileGoRegex,
+  execGoRegex,
 } from './validation';
 export * as validation from './validation';

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # Debian packages the tests and the demo use.
-pkgs=(git openssl ca-certificates docker-registry skopeo)
+pkgs=(git openssl ca-certificates docker-registry skopeo apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

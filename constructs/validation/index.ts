@@ -4,6 +4,8 @@ export * from './interval';
 export * from './platform';
 export * from './port';
 export * from './semver-range';
+export * from './masterminds-semver';
+export * from './go-parse-float';
 export * from './go-regex';
 export * from './tag-filter';
 export * from './image-reference';

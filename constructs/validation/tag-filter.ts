@@ -15,48 +15,52 @@ export interface TagFilter {
   readonly extract?: string;
 }
 
-type TemplatePart = { readonly literal: string } | { readonly group: string };
+/** One piece of an `extract` template: literal text, or a reference to a group by number or name. */
+export type TemplatePart = { readonly literal: string } | { readonly group: string; readonly index?: number };
 
-/** Parses a Go `regexp.Expand` template into literal and group parts. */
+const NAME_CHAR = /[\p{L}\p{Nd}_]/u;
+
+/**
+ * Parses a Go `regexp.Expand` template exactly as Go does: `$name` and `${name}` take the longest
+ * run of letters, digits and `_` (so `$1x` names the group "1x", not group 1), a name of digits
+ * without a leading zero is a group number, `$$` is a literal `$`, and a malformed reference
+ * (`$-`, `${x`) leaves the `$` as text.
+ */
 export function parseExtractTemplate(template: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let literal = '';
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i];
-    if (c !== '$') {
-      literal += c;
+  const chars = Array.from(template);
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] !== '$') {
+      literal += chars[i];
       continue;
     }
-    if (template[i + 1] === '$') {
+    if (chars[i + 1] === '$') {
       literal += '$';
       i++;
       continue;
     }
-    let name: string | undefined;
-    if (template[i + 1] === '{') {
-      const close = template.indexOf('}', i + 2);
-      if (close > i + 2) {
-        name = template.slice(i + 2, close);
-        i = close;
-      }
-    } else {
-      const m = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
-      if (m) {
-        name = m[0];
-        i += m[0].length;
-      }
-    }
-    if (name === undefined) {
-      // Go copies a `$` that does not start a valid reference literally.
+    const brace = chars[i + 1] === '{';
+    let j = i + 1 + (brace ? 1 : 0);
+    let name = '';
+    while (j < chars.length && NAME_CHAR.test(chars[j] as string)) name += chars[j++];
+    if (name === '' || (brace && chars[j] !== '}')) {
       literal += '$';
       continue;
     }
+    i = brace ? j : j - 1;
     if (literal) parts.push({ literal });
     literal = '';
-    parts.push({ group: name });
+    parts.push(groupRef(name));
   }
   if (literal) parts.push({ literal });
   return parts;
+}
+
+/** Go's rule: up to 9 ASCII digits without a leading zero -> a group number; anything else is a name. */
+function groupRef(name: string): TemplatePart {
+  if (/^[0-9]{1,9}$/.test(name) && !(name.length > 1 && name.startsWith('0'))) return { group: name, index: Number(name) };
+  return { group: name };
 }
 
 /** Validates a filter: the pattern compiles and every group `extract` names exists. */
@@ -65,41 +69,72 @@ export function tagFilterProblem(filter: TagFilter): { field: 'pattern' | 'extra
   if (!compiled.ok) return { field: 'pattern', problem: compiled.problem };
   if (filter.extract === undefined) return undefined;
   if (filter.extract === '') return { field: 'extract', problem: 'must not be empty; omit it to use the whole tag' };
-  for (const part of parseExtractTemplate(filter.extract)) {
-    if ('group' in part && !groupExists(compiled.value, part.group)) {
+  const parts = parseExtractTemplate(filter.extract);
+  for (const part of parts) {
+    // Go expands an unknown group to nothing; FluxOps refuses the template instead, since that is
+    // always a typo (`$ts` for a group called `tstamp`) that would make every tag extract the same value.
+    if ('group' in part && !groupExists(compiled.value, part)) {
       return {
         field: 'extract',
         problem: `refers to group "${part.group}" which the pattern does not define (groups: ${describeGroups(compiled.value)})`,
       };
     }
   }
+  // The two places where JavaScript's submatches differ from Go's (see go-regex.ts): refuse rather
+  // than extract a different value than Flux would.
+  if (parts.some((p) => 'group' in p) && compiled.value.emptyLoop) {
+    return {
+      field: 'pattern',
+      problem: 'repeats an expression that can match the empty string (like "(a?)+"); FluxOps cannot extract from it exactly as Go does. Make the repeated part non-empty',
+    };
+  }
+  for (const part of parts) {
+    if ('group' in part && groupIndexes(compiled.value, part).some((i) => compiled.value.groupsInLoops.has(i))) {
+      return {
+        field: 'extract',
+        problem: `refers to group "${part.group}", which is inside a repetition; FluxOps cannot extract it exactly as Go does (Go keeps an earlier iteration's value). Capture the whole repetition instead`,
+      };
+    }
+  }
   return undefined;
 }
 
+function groupIndexes(re: CompiledGoRegex, part: { group: string; index?: number }): readonly number[] {
+  return part.index !== undefined ? [part.index] : (re.groupIndex.get(part.group) ?? []);
+}
+
 /**
- * Applies a filter to one tag: `undefined` if the tag is filtered out, otherwise the extracted
- * value the policy should order.
+ * Applies a filter to one tag the way Flux does (`FindStringSubmatchIndex` + `ExpandString`):
+ * `undefined` if the pattern does not match anywhere in the tag, otherwise the expanded `extract`
+ * template of the first match (the whole tag when there is no template).
  */
 export function applyTagFilter(filter: TagFilter | undefined, tag: string): string | undefined {
   if (!filter) return tag;
   const compiled = compileGoRegex(filter.pattern);
   if (!compiled.ok) return undefined;
-  const match = compiled.value.regex.exec(tag);
+  return applyCompiledTagFilter(compiled.value, filter.extract, tag);
+}
+
+/** {@link applyTagFilter} with an already compiled pattern (for scanning many tags). */
+export function applyCompiledTagFilter(re: CompiledGoRegex, extract: string | undefined, tag: string): string | undefined {
+  const match = re.regex.exec(tag);
   if (!match) return undefined;
-  if (filter.extract === undefined) return tag;
-  return parseExtractTemplate(filter.extract)
-    .map((p) => ('literal' in p ? p.literal : groupValue(match, p.group)))
+  if (extract === undefined || extract === '') return tag;
+  return parseExtractTemplate(extract)
+    .map((p) => ('literal' in p ? p.literal : groupValue(re, match, p)))
     .join('');
 }
 
-function groupExists(re: CompiledGoRegex, name: string): boolean {
-  if (/^[0-9]+$/.test(name)) return Number(name) <= re.groupCount;
-  return re.groupNames.includes(name);
+function groupExists(re: CompiledGoRegex, part: { group: string; index?: number }): boolean {
+  if (part.index !== undefined) return part.index <= re.groupCount;
+  return re.groupIndex.has(part.group);
 }
 
-function groupValue(match: RegExpExecArray, name: string): string {
-  if (/^[0-9]+$/.test(name)) return match[Number(name)] ?? '';
-  return match.groups?.[name] ?? '';
+/** Go's expand: a number past the last group, or a name no participating group has, expands to nothing. */
+function groupValue(re: CompiledGoRegex, match: RegExpExecArray, part: { group: string; index?: number }): string {
+  if (part.index !== undefined) return match[part.index] ?? '';
+  const hit = (re.groupIndex.get(part.group) ?? []).find((i) => match[i] !== undefined);
+  return hit === undefined ? '' : (match[hit] as string);
 }
 
 function describeGroups(re: CompiledGoRegex): string {

@@ -1,50 +1,31 @@
 import { z } from 'zod';
 import { InvalidImageSpecError, NonLoopbackRegistryError, RegistryHttpError, RegistryResponseError } from './errors';
 import { OCI_MEDIA_TYPES, sha256Digest, validateRepository, validateTag } from './oci-layout';
+import {
+  errorBodySchema,
+  imageConfigSchema,
+  imageIndexSchema,
+  imageManifestSchema,
+  tagListSchema,
+  type OciImageIndex,
+  type OciImageManifest,
+} from '../../reconciler/images/registry/schemas';
 
 /**
  * Plain-HTTP read access to the local test registry (distribution API v2), for tests and the demo.
  * Only loopback hosts are accepted; the reconciler has its own registry client in reconciler/images.
+ * The document schemas are the product's (reconciler/images/registry/schemas.ts), so the fixtures
+ * and the reconciler agree on what a valid manifest is.
  */
 
-const platformSchema = z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() });
-const descriptorSchema = z.object({
-  mediaType: z.string(),
-  digest: z.string().regex(/^sha256:[a-f0-9]{64}$/),
-  size: z.number().int().nonnegative(),
-  platform: platformSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-const imageIndexSchema = z.object({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  manifests: z.array(descriptorSchema),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-const imageManifestSchema = z.object({
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  config: descriptorSchema,
-  layers: z.array(descriptorSchema),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-const imageConfigSchema = z.object({
-  architecture: z.string(),
-  os: z.string(),
-  variant: z.string().optional(),
-  created: z.string().optional(),
-  config: z.object({ Labels: z.record(z.string(), z.string()).nullish() }).partial().optional(),
+/** The dev tooling reads `rootfs` too, which the product schema leaves optional. */
+const devImageConfigSchema = imageConfigSchema.extend({
   rootfs: z.object({ type: z.literal('layers'), diff_ids: z.array(z.string()) }),
 });
-const tagListSchema = z.object({ name: z.string(), tags: z.array(z.string()).nullable() });
-const errorBodySchema = z.object({ errors: z.array(z.object({ code: z.string() })).min(1) });
 
-/** A parsed OCI image index. */
-export type OciImageIndex = z.infer<typeof imageIndexSchema>;
-/** A parsed OCI image manifest. */
-export type OciImageManifest = z.infer<typeof imageManifestSchema>;
+export type { OciImageIndex, OciImageManifest };
 /** A parsed OCI image config (only the fields the dev tooling reads). */
-export type OciImageConfig = z.infer<typeof imageConfigSchema>;
+export type OciImageConfig = z.infer<typeof devImageConfigSchema>;
 
 /** What {@link getManifest} returns: the parsed document, discriminated by what the registry served. */
 export type RegistryManifest =
@@ -112,7 +93,7 @@ export async function getBlob(host: string, repo: string, digest: string): Promi
 /** Downloads and parses an image config blob. */
 export async function getImageConfig(host: string, repo: string, digest: string): Promise<OciImageConfig> {
   const body = await getBlob(host, repo, digest);
-  return parseJson(imageConfigSchema, body, `${repoUrl(host, repo)}/blobs/${checkDigest(digest)}`);
+  return parseJson(devImageConfigSchema, body, `${repoUrl(host, repo)}/blobs/${checkDigest(digest)}`);
 }
 
 /** Deletes a manifest by digest (the registry is started with deletion enabled). */
@@ -151,8 +132,8 @@ interface HttpResult {
   readonly body: Buffer;
 }
 
-async function request(method: string, url: string, headers: Record<string, string>, allowStatus: readonly number[] = []): Promise<HttpResult> {
-  const res = await fetch(url, { method, headers, redirect: 'follow' });
+async function request(method: string, url: string, headers: Record<string, string>, allowStatus: readonly number[] = [], payload?: Buffer): Promise<HttpResult> {
+  const res = await fetch(url, { method, headers, redirect: 'follow', body: payload });
   const body = Buffer.from(await res.arrayBuffer());
   if (!res.ok && !allowStatus.includes(res.status)) {
     const text = body.toString('utf8');
@@ -183,4 +164,36 @@ function parseJson<T>(schema: z.ZodType<T>, body: Buffer, url: string): T {
 
 function mediaTypeOf(doc: unknown): string {
   return typeof doc === 'object' && doc !== null && 'mediaType' in doc && typeof doc.mediaType === 'string' ? doc.mediaType : '';
+}
+
+/**
+ * Points more tags at an existing manifest or index by `PUT`ting its bytes under each tag (the
+ * registry API's way to tag; no blobs move). `concurrency` requests run at once. Returns the digest.
+ */
+export async function addTags(host: string, repo: string, sourceRef: string, tags: readonly string[], concurrency = 16): Promise<string> {
+  const source = await getManifest(host, repo, sourceRef, `${MANIFEST_ACCEPT.any}, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json`);
+  tags.forEach(validateTag);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tags.length) {
+      const tag = tags[next++] as string;
+      await request('PUT', `${repoUrl(host, repo)}/manifests/${tag}`, { 'Content-Type': source.mediaType }, [], source.raw);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tags.length) }, worker));
+  return source.digest;
+}
+
+/**
+ * Stores a hand-written manifest or index under `tag` (for documents skopeo does not produce:
+ * Docker manifest lists, attestation entries). The registry checks that everything it references
+ * exists in the repository. Returns the digest the registry assigned.
+ */
+export async function putManifest(host: string, repo: string, tag: string, mediaType: string, document: unknown): Promise<string> {
+  validateTag(tag);
+  const body = Buffer.from(JSON.stringify(document));
+  const res = await request('PUT', `${repoUrl(host, repo)}/manifests/${tag}`, { 'Content-Type': mediaType }, [], body);
+  const digest = res.headers.get('docker-content-digest') ?? sha256Digest(body);
+  if (digest !== sha256Digest(body)) throw new RegistryResponseError(`${repoUrl(host, repo)}/manifests/${tag}`, `registry stored ${digest}, body is ${sha256Digest(body)}`);
+  return digest;
 }

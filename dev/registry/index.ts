@@ -8,3 +8,6 @@ export * from './oci-layout';
 export * from './client';
 export * from './start-registry';
 export * from './push-image';
+export * from './htpasswd';
+export * from './token-server';
+export * from './fault-proxy';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { MEDIA_TYPES } from '../../reconciler/images/registry/media-types';
 import { InvalidImageSpecError } from './errors';
 import { createTar } from './tar';
 
@@ -12,10 +13,10 @@ import { createTar } from './tar';
 
 /** Media types of the OCI image spec used by the layouts built here. */
 export const OCI_MEDIA_TYPES = {
-  index: 'application/vnd.oci.image.index.v1+json',
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  index: MEDIA_TYPES.ociIndex,
+  manifest: MEDIA_TYPES.ociManifest,
+  config: MEDIA_TYPES.ociConfig,
+  layerTarGzip: MEDIA_TYPES.ociLayerTarGzip,
 } as const;
 
 /** Platforms the pusher can build images for (`os/architecture[/variant]`). */

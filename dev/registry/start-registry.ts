@@ -25,6 +25,12 @@ export interface StartRegistryOptions {
   /** Path of the `docker-registry` binary (distribution v2). @default '/usr/bin/docker-registry' */
   readonly binary?: string;
   /**
+   * Require authentication: HTTP basic against an htpasswd file (bcrypt entries, see
+   * `writeHtpasswd`), or the bearer-token flow with a token service (see `startTokenServer`).
+   * @default none (anonymous read and write)
+   */
+  readonly auth?: RegistryAuthOptions;
+  /**
    * Endpoints the registry notifies of events (distribution's `notifications.endpoints`), e.g. a
    * FluxOps registry webhook receiver under test. Loopback `http://` URLs only. The endpoints
    * (with their header values, which are usually secrets) reach the registry through its
@@ -54,7 +60,22 @@ export interface RegistryNotificationEndpoint {
   readonly ignoredMediaTypes?: readonly string[];
 }
 
-/** A running local OCI registry (distribution v2, plain HTTP, no auth) on 127.0.0.1. */
+/** How the registry authenticates clients (distribution's `auth` config section). */
+export type RegistryAuthOptions =
+  | { readonly kind: 'htpasswd'; readonly path: string; /** @default 'fluxops-dev' */ readonly realm?: string }
+  | {
+      readonly kind: 'token';
+      /** Token endpoint URL the registry sends clients to. */
+      readonly realm: string;
+      /** `service` the tokens are for (their audience). */
+      readonly service: string;
+      /** `iss` of the tokens. */
+      readonly issuer: string;
+      /** PEM file with the certificate(s) whose keys sign tokens. */
+      readonly rootCertBundle: string;
+    };
+
+/** A running local OCI registry (distribution v2, plain HTTP, no auth unless asked for) on 127.0.0.1. */
 export interface LocalRegistry {
   /** `127.0.0.1:<port>`, the form used in image references (`<host>/<repo>:<tag>`). */
   readonly host: string;
@@ -83,8 +104,8 @@ const START_ATTEMPTS = 3;
 
 /**
  * Starts `docker-registry serve` on a free 127.0.0.1 port with filesystem storage, deletion
- * enabled, no auth, no reporting and only the notification endpoints asked for, and waits until
- * it serves the v2 API.
+ * enabled, no auth (unless `auth` is given), no reporting and only the notification endpoints
+ * asked for, and waits until it serves the v2 API.
  */
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<LocalRegistry> {
   // Checked before anything is created, so a bad endpoint leaves nothing behind.
@@ -99,7 +120,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
     let lastError: unknown;
     for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
       const port = await freePort();
-      await fs.writeFile(configFile, registryConfig(storageDir, port));
+      await fs.writeFile(configFile, registryConfig(storageDir, port, opts.auth));
       const proc = ManagedProcess.start({
         name: 'docker-registry',
         command: opts.binary ?? '/usr/bin/docker-registry',
@@ -115,7 +136,8 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
           async () => {
             const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2_000) });
             await res.arrayBuffer();
-            return res.status === 200;
+            // With auth configured the API root answers 401 with a challenge once it is up.
+            return res.status === 200 || (opts.auth !== undefined && res.status === 401);
           },
           { what: `docker-registry on ${url}/v2/`, timeoutMs: opts.startTimeoutMs ?? 30_000, abortIf: () => proc.assertRunning() },
         );
@@ -154,8 +176,9 @@ function handle(proc: ManagedProcess, port: number, stateDir: string, logFile: s
 }
 
 /** The distribution v0.1 config: only what is listed here is enabled. */
-export function registryConfig(storageDir: string, port: number): string {
+export function registryConfig(storageDir: string, port: number, auth?: RegistryAuthOptions): string {
   return stringify({
+    ...(auth ? { auth: authConfig(auth) } : {}),
     version: '0.1',
     log: { level: 'warn', formatter: 'text', accesslog: { disabled: true }, fields: { service: 'fluxops-dev-registry' } },
     storage: {
@@ -220,6 +243,11 @@ export class RegistryNotificationConfigError extends FluxOpsError {
   constructor(readonly field: string, readonly value: string | undefined, reason: string) {
     super('registry-notification-config-invalid', `invalid ${field}${value === undefined ? '' : ` ${JSON.stringify(value)}`}: ${reason}`);
   }
+}
+
+function authConfig(auth: RegistryAuthOptions): Record<string, unknown> {
+  if (auth.kind === 'htpasswd') return { htpasswd: { realm: auth.realm ?? 'fluxops-dev', path: auth.path } };
+  return { token: { realm: auth.realm, service: auth.service, issuer: auth.issuer, rootcertbundle: auth.rootCertBundle } };
 }
 
 /** The caller's environment without `REGISTRY_*` variables, which would silently override the config file. */

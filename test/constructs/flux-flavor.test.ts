@@ -169,7 +169,7 @@ describe('flux flavor', () => {
     });
     const result = synthesize(f.fleet, { flavor: 'flux' });
     expect(spec(result, 'ImagePolicy', 'alpha').spec.policy).toEqual({ alphabetical: { order: 'desc' } });
-    expect(spec(result, 'ImagePolicy', 'rc').spec.policy).toEqual({ semver: { range: '>=2.0.0-0 <3.0.0-0' } });
+    expect(spec(result, 'ImagePolicy', 'rc').spec.policy).toEqual({ semver: { range: '^2.0.0 >=0.0.0-0' } });
   });
 
   test('a hold becomes an exact-match tag filter with the reason annotated', () => {
@@ -215,7 +215,7 @@ describe('flux flavor', () => {
 
   test('prerelease range translation for Flux', () => {
     expect(toFluxSemverRange({ kind: 'semver', range: '^1.2.0' })).toBe('^1.2.0');
-    expect(toFluxSemverRange({ kind: 'semver', range: '~2.0.18', prereleases: 'include' })).toBe('>=2.0.18-0 <2.1.0-0');
-    expect(toFluxSemverRange({ kind: 'semver', range: '>=1.0.0 <2.0.0 || 3.x', prereleases: 'include' })).toBe('>=1.0.0-0 <2.0.0-0 || >=3.0.0-0 <4.0.0-0');
+    expect(toFluxSemverRange({ kind: 'semver', range: '~2.0.18', prereleases: 'include' })).toBe('~2.0.18 >=0.0.0-0');
+    expect(toFluxSemverRange({ kind: 'semver', range: '>=1.0.0 <2.0.0 || 3.x', prereleases: 'include' })).toBe('>=1.0.0 <2.0.0 >=0.0.0-0 || 3.x >=0.0.0-0');
   });
 });

@@ -55,12 +55,12 @@ const cases: Case[] = [
     value: 'latest-ish',
   },
   {
-    title: 'prerelease range while prereleases are excluded',
+    title: 'range Flux (Masterminds semver) would refuse',
     id: 'p',
-    build: (f) => new ImagePolicy(f.fleet, 'p', policyProps(f, { policy: { kind: 'semver', range: '>=1.0.0-rc.1' } })),
+    build: (f) => new ImagePolicy(f.fleet, 'p', policyProps(f, { policy: { kind: 'semver', range: '>=1.0.0 ||| <3' } })),
     path: 'test-fleet/p',
     field: 'policy.range',
-    value: '>=1.0.0-rc.1',
+    value: '>=1.0.0 ||| <3',
   },
   {
     title: 'regex Go RE2 cannot run (lookahead)',

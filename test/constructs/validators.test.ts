@@ -1,24 +1,29 @@
-import { applyTagFilter, compileGoRegex, policyCandidate, validation } from '../../constructs';
+import { applyTagFilter, compileGoRegex, execGoRegex, policyCandidate, validation } from '../../constructs';
 
 describe('Go regex translation', () => {
   test.each([
     ['^v(?P<version>.*)$', 'v1.2.3', { version: '1.2.3' }],
     ['^main-(?<sha>[a-f0-9]+)-(?P<ts>[0-9]+)$', 'main-abc-17', { sha: 'abc', ts: '17' }],
     ['(?i)^RC-(?P<n>\\d+)\\z', 'rc-7', { n: '7' }],
+    ['^[[:alpha:]]+-(?P<n>[[:digit:]]+)$', 'build-42', { n: '42' }],
+    ['(?U)^(?P<short>a+)', 'aaa', { short: 'a' }],
+    ['^(?P<a>x)|(?P<a>y)$', 'y', { a: 'y' }],
+    ['^(?P<1a>[0-9]+)', '12x', { '1a': '12' }],
   ])('%s matches %s', (pattern, tag, groups) => {
     const r = compileGoRegex(pattern);
     if (!r.ok) throw new Error(r.problem);
-    expect(r.value.regex.exec(tag)?.groups).toEqual(groups);
+    expect(execGoRegex(r.value, tag)?.named).toEqual(groups);
   });
 
   test.each([
-    ['^(?=v).*', 'lookaround'],
-    ['(a)\\1', 'backreferences'],
-    ['[[:alpha:]]+', 'POSIX classes'],
-    ['(?U)a+', 'inline flag "U"'],
-    ['(?P<a>x)(?P<a>y)', 'duplicate group name'],
-    ['(', 'not a valid regular expression'],
-  ])('rejects %s', (pattern, problem) => {
+    ['^(?=v).*', 'invalid or unsupported Perl syntax'],
+    ['(a)\\1', 'invalid escape sequence'],
+    ['[[:alfa:]]+', 'invalid character class range'],
+    ['\\Z', 'invalid escape sequence'],
+    ['a**', 'invalid nested repetition operator'],
+    ['a{1001}', 'invalid repeat count'],
+    ['(', 'missing closing )'],
+  ])('rejects %s like Go', (pattern, problem) => {
     const r = compileGoRegex(pattern);
     expect(r.ok).toBe(false);
     expect(r.ok ? '' : r.problem).toContain(problem);
