@@ -1,36 +1,16 @@
-import * as semver from 'semver';
-
-import { applyTagFilter, policyCandidate, type ImageUse } from '../../constructs';
+import type { ImageUse } from '../../constructs';
 import { FluxOpsError } from '../../errors';
 import type { KubeObject, ObjectRef } from '../cluster/kube-client';
+import { createTagPolicy } from '../images/policy';
 import type { PolicyData } from '../synth/protocol';
 
 /**
- * Orders two tags under a policy: positive when `a` is newer. Undefined when either is not a
- * candidate of the policy (filtered out, not semver, not a number), so it cannot be ordered.
+ * Orders two tags under a policy: positive when `a` is newer. Undefined when either cannot be
+ * ordered (excluded, filtered out, not a version or number). Uses the image policy engine's own
+ * ordering (Flux parity tested against Go), ignoring range membership: what runs may predate it.
  */
-export function comparePolicyTags(policy: Pick<PolicyData, 'rule' | 'filterTags'>, a: string, b: string): number | undefined {
-  const rule = policy.rule;
-  // Downgrade checks compare against what runs, which may predate the current range: order by
-  // the rule over the extracted values, without requiring range membership.
-  const va = rule.kind === 'semver' ? applyTagFilter(policy.filterTags, a) : policyCandidate(rule, policy.filterTags, a);
-  const vb = rule.kind === 'semver' ? applyTagFilter(policy.filterTags, b) : policyCandidate(rule, policy.filterTags, b);
-  if (va === undefined || vb === undefined) return undefined;
-  switch (rule.kind) {
-    case 'semver': {
-      const pa = semver.parse(va);
-      const pb = semver.parse(vb);
-      return pa && pb ? semver.compare(pa, pb) : undefined;
-    }
-    case 'numerical': {
-      const d = Number(va) - Number(vb);
-      return rule.order === 'asc' ? Math.sign(d) : -Math.sign(d);
-    }
-    case 'alphabetical': {
-      const d = va < vb ? -1 : va > vb ? 1 : 0;
-      return rule.order === 'asc' ? d : -d;
-    }
-  }
+export function comparePolicyTags(policy: Pick<PolicyData, 'rule' | 'filterTags'> & { exclusionList?: readonly string[] }, a: string, b: string): number | undefined {
+  return createTagPolicy({ rule: policy.rule, ...(policy.filterTags ? { filterTags: policy.filterTags } : {}), ...(policy.exclusionList ? { exclusionList: policy.exclusionList } : {}) }).compareTags(a, b);
 }
 
 /** A container whose new tag orders below the tag the site runs now. */
