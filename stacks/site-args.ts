@@ -9,8 +9,6 @@ export interface SiteInputs {
   readonly site: string;
   /** Synthesized objects, in apply order (from the isolated synthesis). */
   readonly objects: readonly KubeObject[];
-  /** Register only these objects (by objectKey), for a targeted update. @default all */
-  readonly only?: ReadonlySet<string>;
   /** Annotations of the inventory ConfigMap. */
   readonly inventoryAnnotations?: Readonly<Record<string, string>>;
   /** Secrets from `fluxops:secrets` (validated with {@link parseSecretsConfig}). */
@@ -34,7 +32,6 @@ export function siteStackArgs(inputs: SiteInputs): SiteStackArgs {
   return {
     site: inputs.site,
     objects: inputs.objects,
-    ...(inputs.only ? { only: inputs.only } : {}),
     secrets,
     ...(inputs.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(inputs.kubeconfig) } : {}),
     ...(inputs.context !== undefined ? { context: inputs.context } : {}),

@@ -30,12 +30,6 @@ export interface SiteStackArgs {
   readonly site: string;
   /** Every synthesized object of the site, in apply order (CRDs and namespaces first). */
   readonly objects: readonly KubeObject[];
-  /**
-   * Register only these objects (by {@link objectKey}); the others are left as the state has them.
-   * Used with `--target` so that unchanged objects cost no Pulumi step.
-   * @default every object
-   */
-  readonly only?: ReadonlySet<string>;
   /** Secrets to create next to the objects (from Pulumi secrets; never in Git or YAML). */
   readonly secrets?: readonly SiteSecret[];
   /** Kubeconfig contents or path. @default the ambient KUBECONFIG / ~/.kube/config */
@@ -113,7 +107,6 @@ export class SiteStack extends pulumi.ComponentResource {
       { parent: this },
     );
     const base: pulumi.CustomResourceOptions = { parent: this, provider };
-    const wanted = (o: KubeObject) => args.only === undefined || args.only.has(objectKey(o));
     // Earlier FluxOps versions applied objects through two ConfigGroups; the aliases move them
     // here without deleting and recreating anything.
     const legacyParents = [`${name}`, `${name}-crds`].map((g) => pulumi.interpolate`${this.urn}$kubernetes:yaml/v2:ConfigGroup::${g}`);
@@ -125,7 +118,7 @@ export class SiteStack extends pulumi.ComponentResource {
       { ...base, retainOnDelete: true },
     );
     const foundation = args.objects
-      .filter((o) => FOUNDATION_KINDS.has(o.kind) && wanted(o))
+      .filter((o) => FOUNDATION_KINDS.has(o.kind))
       .map((o) => new KubeResource(o, { ...base, retainOnDelete: true, aliases: o.kind === 'Namespace' ? [] : aliases }));
     const secrets = (args.secrets ?? []).map(
       (s) =>
@@ -139,7 +132,7 @@ export class SiteStack extends pulumi.ComponentResource {
           { ...base, dependsOn: foundation },
         ),
     );
-    const rest = args.objects.filter((o) => !FOUNDATION_KINDS.has(o.kind) && wanted(o)).map((o) => new KubeResource(o, { ...base, dependsOn: [...foundation, ...secrets], aliases }));
+    const rest = args.objects.filter((o) => !FOUNDATION_KINDS.has(o.kind)).map((o) => new KubeResource(o, { ...base, dependsOn: [...foundation, ...secrets], aliases }));
     new KubeResource(
       {
         apiVersion: 'v1',

@@ -70,8 +70,6 @@ export interface SiteProgramInputs {
   /** Kubeconfig contents (becomes a Pulumi secret). @default the stack's `fluxops:kubeconfig` */
   readonly kubeconfig?: string;
   readonly context?: string;
-  /** Register only these objects (targeted update). @default all */
-  readonly only?: ReadonlySet<string>;
   /** Annotations of the inventory ConfigMap. */
   readonly inventoryAnnotations?: Readonly<Record<string, string>>;
 }
@@ -89,8 +87,7 @@ export function siteProgram(inputs: SiteProgramInputs): PulumiFn {
       siteStackArgs({
         site: inputs.site,
         objects: inputs.objects,
-        ...(inputs.only ? { only: inputs.only } : {}),
-        ...(inputs.inventoryAnnotations ? { inventoryAnnotations: inputs.inventoryAnnotations } : {}),
+            ...(inputs.inventoryAnnotations ? { inventoryAnnotations: inputs.inventoryAnnotations } : {}),
         secrets: config.secrets,
         ...(inputs.kubeconfig !== undefined ? { kubeconfig: inputs.kubeconfig } : config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}),
         ...((inputs.context ?? config.context) !== undefined ? { context: inputs.context ?? config.context } : {}),

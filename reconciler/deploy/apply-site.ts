@@ -8,7 +8,7 @@ import { asApplied } from '../../stacks/applied-object';
 import type { ChangeAction, ChangeSet, ChangeSetEntry } from '../../stacks/change-set';
 import { pulumiEnvironment, type PulumiSettings } from '../../stacks/pulumi-env';
 import { runStack } from '../../stacks/run-stack';
-import { objectKey, siteUrns, type KubeObject as StackObject } from '../../stacks/site-stack';
+import { siteUrns, type KubeObject as StackObject } from '../../stacks/site-stack';
 import { clearStaleStackLocks } from '../../stacks/stack-lock';
 import { DEFAULT_PROJECT, openSiteStack, siteProgram } from '../../stacks/workspace';
 import { refId, type KubeClient, type KubeObject, type ObjectRef } from '../cluster/kube-client';
@@ -155,7 +155,6 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
     clearStaleStackLocks(opts.settings, project, opts.site);
 
     const urns = siteUrns(project, opts.site, opts.site);
-    const only = mode === 'full' ? undefined : new Set(changed.map((o) => objectKey(desiredByKey(desired, o))));
     const settings: PulumiSettings = {
       ...opts.settings,
       extraEnv: {
@@ -175,7 +174,6 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
         program: siteProgram({
           site: opts.site,
           objects: opts.objects as unknown as StackObject[],
-          ...(only ? { only } : {}),
           ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
           ...(opts.context ? { context: opts.context } : {}),
           inventoryAnnotations: { [STACK_CONFIG_HASH]: configHash },
@@ -285,10 +283,6 @@ function projectName(workDir: string): string {
 /** Secrets come from the stack settings (known only inside the program): target them all by pattern. */
 function secretUrns(urns: ReturnType<typeof siteUrns>): string[] {
   return [urns.secret('*', '*').replace('::*/*', '::*')];
-}
-
-function desiredByKey(desired: readonly KubeObject[], o: ObjectDiff): KubeObject {
-  return desired.find((d) => idOf(d) === idOf(o.ref))!;
 }
 
 function asObject(ref: ObjectRef): { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
