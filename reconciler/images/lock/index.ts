@@ -1,0 +1,7 @@
+/**
+ * How files change in image automation (registry -> policy -> **lock** -> git): pure functions
+ * from file contents to new file contents plus a typed change set. Committing is a separate step.
+ */
+export * from './lock-change';
+export * from './lock-edit-error';
+export * from './update-lock-text';
