@@ -5,3 +5,6 @@
 export * from './lock-change';
 export * from './lock-edit-error';
 export * from './update-lock-text';
+export * from './setter-errors';
+export * from './setter-marker';
+export * from './update-setters';

@@ -434,14 +434,16 @@ function membershipEdits(
   const column = src.columnOf(nodeStart(pairs[0].key));
   for (const p of pairs) {
     if (!removals.has(pairKey(p) ?? '')) continue;
-    edits.push({ start: keyLineStart(ctx, p, `${field}.${pairKey(p)}`), end: pairExtentEnd(src, p), text: '' });
+    // The comment lines directly above a key describe it (they are its head comment), so they go with it.
+    keyLineStart(ctx, p, `${field}.${pairKey(p)}`);
+    edits.push({ start: pairHeadStart(src, p), end: pairExtentEnd(src, p), text: '' });
   }
   for (const a of sorted) {
     const next = survivors.find((p) => compare(pairKey(p) ?? '', a.key) > 0);
     let offset: number;
     if (next) offset = pairHeadStart(src, next);
     else if (survivors.length > 0) offset = pairExtentEnd(src, survivors[survivors.length - 1]);
-    else offset = keyLineStart(ctx, pairs[0], field);
+    else offset = pairHeadStart(src, pairs[0]);
     edits.push(linesAt(ctx, offset, a.block(column)));
   }
   if (survivors.length === 0 && additions.length === 0) {
