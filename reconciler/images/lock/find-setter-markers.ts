@@ -11,6 +11,8 @@ export interface FoundMarker {
   readonly setter: string;
   /** `line`: the comment ends the value's line; `head`: it is the only comment line above the value. */
   readonly via: 'line' | 'head';
+  /** Where the value's node starts, including an anchor or tag in front of it (where yaml.v3 says it is). */
+  readonly nodeOffset: number;
 }
 
 /** A comment that mentions `$imagepolicy` but sets nothing, and why. */
@@ -44,7 +46,7 @@ export function findSetterMarkers(text: string, leaves: readonly Leaf[]): { mark
     if (line) {
       explained.add(line);
       const read = readSetterComment(commentText(line));
-      if (read.kind === 'marker') markers.push({ value: leaf, comment: line, setter: read.setter, via: 'line' });
+      if (read.kind === 'marker') markers.push({ value: leaf, comment: line, setter: read.setter, via: 'line', nodeOffset: nodeOffset(leaves, i) });
       else if (read.kind === 'malformed') misplaced.push({ comment: line, code: 'malformed-marker', reason: read.reason });
       for (const h of head.filter(mentions)) {
         explained.add(h);
@@ -70,7 +72,7 @@ export function findSetterMarkers(text: string, leaves: readonly Leaf[]): { mark
       return;
     }
     const read = readSetterComment(commentText(head[0]));
-    if (read.kind === 'marker') markers.push({ value: leaf, comment: head[0], setter: read.setter, via: 'head' });
+    if (read.kind === 'marker') markers.push({ value: leaf, comment: head[0], setter: read.setter, via: 'head', nodeOffset: nodeOffset(leaves, i) });
     else if (read.kind === 'malformed') misplaced.push({ comment: head[0], code: 'malformed-marker', reason: read.reason });
   });
 
@@ -85,6 +87,15 @@ export function findSetterMarkers(text: string, leaves: readonly Leaf[]): { mark
     misplaced.push({ comment: leaf, ...whyNotAttached(leaves, i) });
   });
   return { markers, misplaced };
+}
+
+/** Offset of the anchor or tag in front of value `i`, or of the value itself. */
+function nodeOffset(leaves: readonly Leaf[], i: number): number {
+  let offset = leaves[i].offset;
+  for (let j = i - 1; j >= 0 && (leaves[j].kind === 'space' || leaves[j].kind === 'newline' || leaves[j].kind === 'prop'); j--) {
+    if (leaves[j].kind === 'prop') offset = leaves[j].offset;
+  }
+  return offset;
 }
 
 /** The comment at the end of a value's (last) line: after it, only spaces and at most one comma. */
@@ -121,25 +132,33 @@ function headComments(leaves: readonly Leaf[], i: number): Leaf[] {
   const before = leaves.slice(start, i).filter((l) => l.kind !== 'space');
   if (!before.every((l) => l.kind === 'dash' || l.kind === 'flow-open' || l.kind === 'prop' || l.kind === 'comma')) return [];
   if (before.filter((l) => l.kind === 'dash').length > 1) return [];
+  // Walk up over comment lines and blank lines to the previous token. Comments after the last
+  // blank line belong to the value; those before it go to the previous sibling (as its foot
+  // comment), unless there is none: then yaml.v3 gives the whole run to this first element.
   const comments: Leaf[] = [];
-  for (let j = i - 1; j >= 0; j--) {
+  let closest: Leaf[] | undefined;
+  let j = i - 1;
+  for (; j >= 0; j--) {
     const l = leaves[j];
-    if (l.kind === 'space' || l.kind === 'dash' || l.kind === 'flow-open' || l.kind === 'prop' || l.kind === 'comma') continue;
+    if (l.kind === 'space' || l.kind === 'prop' || l.kind === 'comma') continue;
+    if ((l.kind === 'dash' || l.kind === 'flow-open') && j >= start) continue;
     if (l.kind === 'comment') {
       if (!startsItsLine(leaves, j)) break;
       comments.unshift(l);
       continue;
     }
     if (l.kind === 'newline') {
-      // A blank line (only spaces between two line breaks) ends the head comment.
       let k = j - 1;
       while (k >= 0 && leaves[k].kind === 'space') k--;
-      if (k < 0 || leaves[k].kind === 'newline' || (leaves[k].kind === 'other' && leaves[k].token.type === 'byte-order-mark')) break;
+      const blank = k < 0 || leaves[k].kind === 'newline' || leaves[k].token.type === 'byte-order-mark';
+      if (blank) closest ??= [...comments];
       continue;
     }
     break;
   }
-  return comments;
+  const previous = leaves[j];
+  const firstElement = !previous || previous.kind === 'colon' || previous.kind === 'dash' || previous.kind === 'flow-open' || previous.kind === 'doc-start' || previous.kind === 'explicit-key';
+  return firstElement || closest === undefined ? comments : closest;
 }
 
 /** Why a marker comment that no value claimed sets nothing. */

@@ -16,7 +16,7 @@ import { LockEntryChange, LockRewrite, LockUpdate, diffImageLocks } from './lock
 import { LockEditError } from './lock-edit-error';
 import { ScalarStyle, renderScalarSource, rewriteScalarToken, scalarStyleOf } from './scalar-style';
 import { TextEdit, applyTextEdits } from './text-edit';
-import { findPair, isFlowCollection, nodeContentEnd, nodeStart, pairKey, pairValueIndicator, parseYamlStream, usesAnchors } from './yaml-document';
+import { findPair, isFlowCollection, nodeContentEnd, nodeStart, pairKey, pairValueIndicator, parseYamlStream } from './yaml-document';
 import { YamlSource } from './yaml-source';
 
 /** Options of {@link updateLockText}. */
@@ -463,10 +463,8 @@ function fieldEdits(ctx: PassContext, changes: readonly LockEntryChange[]): Text
     const field = entryPath(change.policy, change.site);
     const located = locateEntry(ctx, change.policy, change.site);
     if (!located) throw new LockEditError({ source: ctx.source, field, reason: 'the entry is not written as a plain mapping (shared through a YAML alias?)' });
+    // parseImageLock rejects aliases, so an anchor here is referenced nowhere and editing is safe.
     const { entry, inFlow } = located;
-    if (usesAnchors(entry)) {
-      throw new LockEditError({ source: ctx.source, field, reason: 'the entry uses a YAML anchor or alias, so editing it could change other entries; nothing was written' });
-    }
     for (const f of change.fields) {
       if (f === 'platforms') edits.push(...platformsEdits(ctx, entry, inFlow, change.from.platforms, change.to.platforms, `${field}.platforms`));
       else edits.push(scalarEdit(ctx, findPair(entry, f)?.value, change.to[f], inFlow || isFlowCollection(entry), `${field}.${f}`));

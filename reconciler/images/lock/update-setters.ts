@@ -36,9 +36,9 @@ export interface SetterObjectRef {
 export interface SetterChange {
   /** Path of the file, as passed in. */
   readonly file: string;
-  /** 1-based line of the value. */
+  /** 1-based line of the value (of its anchor or tag, if it has one, as in Flux). */
   readonly line: number;
-  /** 1-based column of the value. */
+  /** 1-based column of the value (or of its anchor or tag). */
   readonly column: number;
   /** 0-based index of the YAML document in the file. */
   readonly document: number;
@@ -265,7 +265,7 @@ function updateFile(
     const object = objectRef(documents[m.value.document]);
     changes.push({
       file: path,
-      ...src.position(m.value.offset),
+      ...src.position(m.nodeOffset),
       document: m.value.document,
       ...(object ? { object } : {}),
       setter: m.setter,

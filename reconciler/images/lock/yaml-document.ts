@@ -78,18 +78,3 @@ export function findPair(map: Node | null | undefined, key: string): Pair<Node, 
 export function isFlowCollection(node: Node | null | undefined): boolean {
   return (isMap(node) || isSeq(node)) && node.srcToken?.type === 'flow-collection';
 }
-
-/** Whether a node or anything under it has an anchor or is an alias (editing it may change other places). */
-export function usesAnchors(node: Node | null | undefined): boolean {
-  if (!node) return false;
-  if (isAlias(node)) return true;
-  if (node.anchor) return true;
-  if (isCollection(node)) {
-    for (const item of node.items) {
-      if (isPair(item)) {
-        if (usesAnchors(item.key as Node | null) || usesAnchors(item.value as Node | null)) return true;
-      } else if (usesAnchors(item as Node)) return true;
-    }
-  }
-  return false;
-}
