@@ -156,6 +156,9 @@ function headComments(leaves: readonly Leaf[], i: number): Leaf[] {
     }
     break;
   }
+  // What precedes the run decides: a key's `:` (even with its own comment after it), a dash or
+  // an opening bracket means the value is the first thing in its collection.
+  while (j >= 0 && (leaves[j].kind === 'comment' || leaves[j].kind === 'space')) j--;
   const previous = leaves[j];
   const firstElement = !previous || previous.kind === 'colon' || previous.kind === 'dash' || previous.kind === 'flow-open' || previous.kind === 'doc-start' || previous.kind === 'explicit-key';
   return firstElement || closest === undefined ? comments : closest;

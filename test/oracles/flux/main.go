@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -118,21 +119,55 @@ func setters() error {
 		if !strings.Contains(text, `"$imagepolicy"`) {
 			continue
 		}
-		nodes, err := (&kio.ByteReader{Reader: strings.NewReader(text), PreserveSeqIndent: true}).Read()
-		if err != nil {
+		// kio.ByteReader cuts the stream at separator lines and parses each piece alone, so
+		// yaml.v3's line numbers restart per piece. Cutting it the same way here (and reading each
+		// piece with ByteReader) gives the same nodes plus each piece's first line in the file.
+		pieces, starts, err := splitLikeKyaml(strings.ReplaceAll(text, "\r\n", "\n"))
+		problem := err != nil
+		var found []setterChange
+		for i := 0; i < len(pieces) && !problem; i++ {
+			nodes, err := (&kio.ByteReader{Reader: strings.NewReader(pieces[i]), PreserveSeqIndent: true}).Read()
+			if err != nil {
+				problem = true
+				break
+			}
+			for _, n := range nodes {
+				walk(n.YNode(), func(scalar *yaml.Node) {
+					name, value, ok := setterFor(scalar, schema)
+					if ok && value != scalar.Value {
+						found = append(found, setterChange{path, starts[i] + scalar.Line - 1, scalar.Column, name, scalar.Value, value})
+					}
+				})
+			}
+		}
+		if problem {
 			answer.ProblemFiles = append(answer.ProblemFiles, path)
 			continue
 		}
-		for _, n := range nodes {
-			walk(n.YNode(), func(scalar *yaml.Node) {
-				name, value, ok := setterFor(scalar, schema)
-				if ok && value != scalar.Value {
-					answer.Changes = append(answer.Changes, setterChange{path, scalar.Line, scalar.Column, name, scalar.Value, value})
-				}
-			})
-		}
+		answer.Changes = append(answer.Changes, found...)
 	}
 	return json.NewEncoder(os.Stdout).Encode(answer)
+}
+
+// splitLikeKyaml cuts a stream as kio.ByteReader does (same separator rule and errors) and
+// returns the pieces with the 1-based line on which each starts.
+func splitLikeKyaml(s string) ([]string, []int, error) {
+	separator := regexp.MustCompile(`\n---.*\n`)
+	var pieces []string
+	var starts []int
+	prev := 0
+	for _, loc := range separator.FindAllStringIndex(s, -1) {
+		rest := strings.TrimSpace(s[loc[0]+4 : loc[1]])
+		if len(rest) > 0 && rest[0] != '#' {
+			return nil, nil, fmt.Errorf("invalid document separator")
+		}
+		pieces = append(pieces, s[prev:loc[0]]+"\n")
+		starts = append(starts, strings.Count(s[:prev], "\n")+1)
+		prev = loc[1]
+	}
+	pieces = append(pieces, s[prev:])
+	starts = append(starts, strings.Count(s[:prev], "\n")+1)
+	return pieces, starts, nil
 }
 
 // walk visits the scalars Flux's setters visit: mapping values (never keys), sequence items.

@@ -1,23 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { readTree } from './fixture-tree';
 import { SetterImage, SetterInputError, SetterYamlError, parseSetterName, readSetterComment, updateSetters } from '../../../../reconciler/images/lock';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/lock-rewrite/setters');
-
-/** Every file under `dir`, by path relative to it. */
-export function readTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(dir, p).split(path.sep).join('/')] = fs.readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function thrown(fn: () => unknown): unknown {
   try {
