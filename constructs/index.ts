@@ -104,6 +104,7 @@ export { SecretReference } from './secret-reference';
 export { SynthWarning, SynthWarningCode } from './synth-warning';
 export { ResolvedImage, ImageResolution, resolveImage } from './resolve-image';
 export * from './lock';
+export * from './commit-template';
 export * from './synth';
 export * from './loader';
 export { AppRenderContext, RenderedApp, RenderedObject, ImageSetter, renderEdgeApp, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SITE_LABEL } from './render';

@@ -8,3 +8,4 @@ export * from './update-lock-text';
 export * from './setter-errors';
 export * from './setter-marker';
 export * from './update-setters';
+export * from './render-commit-message';

@@ -236,15 +236,17 @@ type ObjectChanges map[ObjectIdentifier][]Change
 
 type Result struct {
 	FileChanges map[string]ObjectChanges
-	// Flux collects Changes() by ranging over maps (random order); the oracle uses the order
-	// FluxOps documents (the request's order) so answers can be compared byte for byte.
-	ordered []Change
 }
+
+// Flux collects Changes() by ranging over maps (random order); the oracle uses the order
+// FluxOps documents (the request's order) so answers can be compared byte for byte. Kept
+// outside Result so that printing a Result shows exactly Flux's fields.
+var orderedChanges []Change
 
 func (r Result) Changes() []Change {
 	seen := map[Change]struct{}{}
 	var out []Change
-	for _, c := range r.ordered {
+	for _, c := range orderedChanges {
 		if _, ok := seen[c]; !ok {
 			seen[c] = struct{}{}
 			out = append(out, c)
@@ -323,7 +325,7 @@ func renderTemplate() error {
 		}
 		ch := Change{OldValue: c.OldValue, NewValue: c.NewValue, Setter: c.Setter}
 		data.Changed.FileChanges[c.File][id] = append(data.Changed.FileChanges[c.File][id], ch)
-		data.Changed.ordered = append(data.Changed.ordered, ch)
+		orderedChanges = append(orderedChanges, ch)
 	}
 	var answer templateAnswer
 	t, err := template.New("commit message").Funcs(sprig.HermeticTxtFuncMap()).Parse(req.Template)

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { SetterImage, SetterUpdate, updateSetters } from '../../../../reconciler/images/lock';
 import { FluxOracle, buildFluxOracle } from '../../../support/flux-oracle';
+import { CommitTemplateError, CommitTemplateInput, renderCommitTemplate } from '../../../../constructs';
 import { genFileArb, renderGenFile } from './setter-yaml-arbitrary';
 import { readTree } from './fixture-tree';
 
@@ -93,5 +94,45 @@ describe('setter markers: parity with Flux (kyaml) on the same files', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/**
+ * Commit messages: the same template and data through Go's text/template with sprig's hermetic
+ * functions (what Flux runs) and through FluxOps. The stored answers in
+ * test/fixtures/commit-templates/go-answers.json (used by the unit test) must still be Go's.
+ */
+describe('commit message templates: parity with Go text/template + sprig', () => {
+  const dir = path.resolve(__dirname, '../../../fixtures/commit-templates');
+  const answers = JSON.parse(fs.readFileSync(path.join(dir, 'go-answers.json'), 'utf8')) as { template: string; goOutput?: string; goError?: string }[];
+  const data = JSON.parse(fs.readFileSync(path.join(dir, 'data.json'), 'utf8')) as CommitTemplateInput;
+  const refused = new Set(['{{ regexMatch "a" "b" }}', '{{ define "x" }}y{{ end }}']);
+  let oracle: FluxOracle;
+
+  beforeAll(() => {
+    oracle = buildFluxOracle();
+  });
+
+  afterAll(() => {
+    oracle?.dispose();
+  });
+
+  test('the stored answers are what Go answers today, and FluxOps gives the same', () => {
+    for (const a of answers) {
+      const go = oracle.ask<{ output: string; error?: string }>('template', { template: a.template, automationObject: data.automation, changes: data.changes, values: data.values });
+      if (a.goError !== undefined) expect(go.error).toBeDefined();
+      else expect({ template: a.template, output: go.output }).toEqual({ template: a.template, output: a.goOutput });
+      let ours: string | undefined;
+      let failed = false;
+      try {
+        ours = renderCommitTemplate(a.template, data);
+      } catch (e) {
+        if (!(e instanceof CommitTemplateError)) throw e;
+        failed = true;
+      }
+      if (refused.has(a.template)) expect(failed).toBe(true);
+      else if (go.error !== undefined) expect({ template: a.template, failed }).toEqual({ template: a.template, failed: true });
+      else expect({ template: a.template, output: ours }).toEqual({ template: a.template, output: go.output });
+    }
   });
 });
