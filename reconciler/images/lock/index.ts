@@ -9,3 +9,4 @@ export * from './setter-errors';
 export * from './setter-marker';
 export * from './update-setters';
 export * from './render-commit-message';
+export * from './setter-images';

@@ -7,6 +7,15 @@ export const IMAGE_POLICY_SHORTHAND = '$imagepolicy';
  */
 export const SETTER_SCREENING_TOKEN = `"${IMAGE_POLICY_SHORTHAND}"`;
 
+/**
+ * Whether Flux's Setters strategy reads a file at all: `*.yaml`, `*.yml` and files named
+ * `Kustomization`. Callers walking a checkout pass only these files to `updateSetters`.
+ */
+export function isSetterCandidate(path: string): boolean {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return base === 'Kustomization' || /\.ya?ml$/.test(base);
+}
+
 /** What a setter writes: the whole reference (`name:tag[@digest]`), or one part of it. */
 export type SetterField = 'image' | 'tag' | 'name' | 'digest';
 

@@ -52,7 +52,7 @@ export function updateLockText(text: string | undefined, updates: readonly LockU
   const intended = applyUpdates(before, updates, options);
   const changes = diffImageLocks(before, intended);
   if (changes.length === 0) return { text: input, changed: false, changes: [], lock: before };
-  const out = fresh ? serializeImageLock(intended) : rewriteLock(input, intended, changes, source);
+  const out = fresh ? serializeImageLock(intended) : rewriteLock(input, before, intended, changes, source);
   verifyRewrite(out, intended, source);
   return { text: out, changed: true, changes, lock: intended };
 }
@@ -107,11 +107,13 @@ function entryPath(policy: string, site?: string): string {
 // edits of one pass never overlap: (1) fields of entries that stay, (2) entries added to or
 // removed from existing maps, (3) site sections added or removed.
 
-function rewriteLock(text: string, intended: ImageLock, changes: readonly LockEntryChange[], source: string): string {
+function rewriteLock(text: string, before: ImageLock, intended: ImageLock, changes: readonly LockEntryChange[], source: string): string {
+  // A pass with nothing to do is skipped: the common run (new tags for existing entries) parses once.
+  const siteMembership = changes.some((c) => c.site !== undefined && (before.sites[c.site] === undefined) !== (intended.sites[c.site] === undefined));
   let out = text;
-  out = runPass(out, source, (ctx) => fieldEdits(ctx, changes));
-  out = runPass(out, source, (ctx) => entryEdits(ctx, intended, changes));
-  out = runPass(out, source, (ctx) => siteEdits(ctx, intended, changes));
+  if (changes.some((c) => c.action === 'updated')) out = runPass(out, source, (ctx) => fieldEdits(ctx, changes));
+  if (changes.some((c) => c.action !== 'updated')) out = runPass(out, source, (ctx) => entryEdits(ctx, intended, changes));
+  if (siteMembership) out = runPass(out, source, (ctx) => siteEdits(ctx, intended, changes));
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { CST, Parser, isMap, isScalar } from 'yaml';
+import { CST, isMap, isScalar } from 'yaml';
 import { compareCodePoints } from '../../../constructs/compare-code-points';
 import { digestProblem, dnsLabelProblem, dnsSubdomainProblem, imageNameProblem, imageTagProblem } from '../../../constructs/validation';
 import { findSetterMarkers } from './find-setter-markers';
@@ -116,20 +116,20 @@ export interface SetterUpdate {
 export function updateSetters(files: Readonly<Record<string, string>>, images: Readonly<Record<string, SetterImage>>): SetterUpdate {
   validateImages(images);
   const paths = Object.keys(files).sort(compareCodePoints);
-  const parsed: { path: string; text: string; documents: readonly SourceDocument[]; tokens: CST.Token[] }[] = [];
+  const parsed: { path: string; text: string; documents: readonly SourceDocument[]; tokens: readonly CST.Token[] }[] = [];
   const bad: YamlFileProblem[] = [];
   for (const path of paths) {
     const text = files[path];
     if (typeof text !== 'string') throw new SetterInputError({ input: 'files', key: path, field: 'content', value: text, reason: 'must be the file text (a string)' });
     if (!text.includes(SETTER_SCREENING_TOKEN)) continue;
-    const { documents, errors } = parseYamlStream(text);
+    const { documents, errors, tokens } = parseYamlStream(text);
     if (errors.length > 0) {
       const src = new YamlSource(text);
       const pos = src.position(Math.min(errors[0].pos[0], text.length));
       bad.push({ file: path, line: pos.line, column: pos.column, reason: errors[0].message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') });
       continue;
     }
-    parsed.push({ path, text, documents, tokens: [...new Parser().parse(text)] });
+    parsed.push({ path, text, documents, tokens });
   }
   if (bad.length > 0) throw new SetterYamlError(bad);
 

@@ -9,6 +9,8 @@ export interface ParsedYamlStream {
   readonly documents: readonly SourceDocument[];
   /** Syntax and composition errors of all documents, in order. */
   readonly errors: readonly YAMLError[];
+  /** The parser's top-level CST tokens (the documents' `srcToken`s point into them). */
+  readonly tokens: readonly CST.Token[];
 }
 
 /**
@@ -18,9 +20,10 @@ export interface ParsedYamlStream {
  */
 export function parseYamlStream(text: string): ParsedYamlStream {
   const composer = new Composer({ version: '1.2', keepSourceTokens: true, uniqueKeys: true, prettyErrors: false });
-  const documents = [...composer.compose(new Parser().parse(text))];
+  const tokens = [...new Parser().parse(text)];
+  const documents = [...composer.compose(tokens)];
   const errors = documents.flatMap((d) => [...d.errors]);
-  return { documents, errors };
+  return { documents, errors, tokens };
 }
 
 /** A parsed node's `[start, valueEnd, nodeEnd]`. */

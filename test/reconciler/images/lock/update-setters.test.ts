@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { readTree } from './fixture-tree';
-import { SetterImage, SetterInputError, SetterYamlError, parseSetterName, readSetterComment, updateSetters } from '../../../../reconciler/images/lock';
+import { loadFleet, loadImageLock, synthesize } from '../../../../constructs';
+import { SetterImage, SetterInputError, SetterYamlError, isSetterCandidate, parseSetterName, readSetterComment, setterImages, updateLockText, updateSetters } from '../../../../reconciler/images/lock';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/lock-rewrite/setters');
 
@@ -237,6 +238,18 @@ describe('setter markers', () => {
     expect(parseSetterName(name)).toEqual(want);
   });
 
+  test.each([
+    ['clusters/a/deploy.yaml', true],
+    ['values.yml', true],
+    ['overlays/prod/Kustomization', true],
+    ['chart/templates/_helpers.tpl', false],
+    ['README.md', false],
+    ['x.yaml.bak', false],
+    ['dir.yaml/file.json', false],
+  ])('Flux reads %s: %s', (p, want) => {
+    expect(isSetterCandidate(p)).toBe(want);
+  });
+
   test('any comment text is read without throwing', () => {
     fc.assert(
       fc.property(fc.string(), (s) => {
@@ -244,5 +257,40 @@ describe('setter markers', () => {
         expect(['marker', 'malformed', 'other']).toContain(r.kind);
       }),
     );
+  });
+});
+
+describe('setterImages', () => {
+  const lock = loadImageLock(path.resolve(__dirname, '../../../../examples/edge-fleet'));
+
+  test('a site gets its own entries, else the fleet-wide ones, keyed by marker name', () => {
+    const images = setterImages(lock, { namespace: 'flux-system', site: 'warehouse-b' });
+    expect(Object.keys(images)).toEqual(['flux-system:dashboard', 'flux-system:mqtt-broker', 'flux-system:sensor-gateway']);
+    expect(images['flux-system:mqtt-broker']).toEqual({ name: 'registry.local:5000/edge/eclipse-mosquitto', tag: '2.0.18', digest: lock.sites['warehouse-b']['mqtt-broker'].digest });
+    expect(setterImages(lock, { namespace: 'flux-system' })['flux-system:mqtt-broker'].tag).toBe('2.0.20');
+  });
+
+  test('the Flux flavor of the example fleet: markers agree with its lock, and follow a new lock', () => {
+    const dir = path.resolve(__dirname, '../../../../examples/edge-fleet');
+    const fleet = loadFleet(dir);
+    for (const site of fleet.sites.map((x) => x.siteName)) {
+      const synth = synthesize(fleet, { flavor: 'flux', lock, site });
+      const files = { [`clusters/${site}/all.yaml`]: synth.yaml };
+      expect(synth.yaml).toContain('{"$imagepolicy": "flux-system:sensor-gateway"}');
+      // Synthesis wrote the lock's images: nothing to change.
+      expect(updateSetters(files, setterImages(lock, { namespace: 'flux-system', site }))).toEqual({ files: {}, changes: [], problems: [] });
+      // A new gateway image in the lock changes exactly the marked gateway image fields.
+      const bumped = updateLockText(fs.readFileSync(path.join(dir, 'fluxops.lock.yaml'), 'utf8'), [
+        { action: 'set', policy: 'sensor-gateway', entry: { ...lock.policies['sensor-gateway'], tag: '1.4.3', digest: `sha256:${'9'.repeat(64)}` } },
+      ], { source: 'fluxops.lock.yaml' }).lock;
+      const r = updateSetters(files, setterImages(bumped, { namespace: 'flux-system', site }));
+      expect(r.problems).toEqual([]);
+      expect(r.changes.length).toBeGreaterThan(0);
+      for (const c of r.changes) {
+        expect(c).toMatchObject({ policy: 'flux-system:sensor-gateway', field: 'image', to: `registry.local:5000/edge/sensor-gateway:1.4.3@sha256:${'9'.repeat(64)}` });
+      }
+      const changedLines = r.files[`clusters/${site}/all.yaml`].split('\n').filter((l, i) => l !== synth.yaml.split('\n')[i]);
+      expect(changedLines).toHaveLength(r.changes.length);
+    }
   });
 });
