@@ -24,10 +24,15 @@ export interface StructType {
   readonly stringer?: boolean;
 }
 
+/** Go `string`. */
 export const T_STRING: GoType = { kind: 'string' };
+/** Go `bool`. */
 export const T_BOOL: GoType = { kind: 'bool' };
+/** Go `int` (template integer constants, `len`, sprig arithmetic). */
 export const T_INT: GoType = { kind: 'int' };
+/** Go `float64`. */
 export const T_FLOAT: GoType = { kind: 'float' };
+/** Go `interface{}`: checked only when rendering. */
 export const T_ANY: GoType = { kind: 'any' };
 
 /** A float64 (kept apart from ints, which are plain numbers, because Go prints them differently). */
