@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { BRANDS, hasBrand, setBrand } from './brand';
+import { commitTemplateProblem } from './commit-template';
 import { Fleet } from './fleet';
 import { GitBranchRef, GitSource } from './git-source';
 import { ImagePolicy } from './image-policy';
@@ -30,7 +31,8 @@ export const CI_SKIP_MARKER = '[skip ci]';
 
 /**
  * Default commit message: a Go text/template over Flux's image automation template data
- * (`.AutomationObject`, `.Changed.Changes` with `.OldValue`/`.NewValue`).
+ * (`.AutomationObject`, `.Changed.Changes` with `.OldValue`/`.NewValue`). The same template
+ * works in Flux (flux flavor) and in FluxOps (`renderCommitMessage`).
  */
 export const DEFAULT_COMMIT_MESSAGE_TEMPLATE = [
   'chore(images): update images for {{ .AutomationObject.Name }}',
@@ -57,7 +59,10 @@ export interface ImageUpdateAutomationBaseProps {
   /** Author of the commits. */
   readonly author: CommitAuthor;
   /**
-   * Commit message, as a Go text/template with Flux's template data.
+   * Commit message, as a Go text/template with Flux's template data (`.AutomationObject`,
+   * `.Changed.FileChanges`, `.Changed.Changes`, `.Changed.Objects`, `.Values`) and Go's and
+   * sprig's common functions. Checked here: unknown fields or functions and syntax errors
+   * throw, naming the line and column.
    * @default DEFAULT_COMMIT_MESSAGE_TEMPLATE
    */
   readonly messageTemplate?: string;
@@ -196,8 +201,7 @@ export class ImageUpdateAutomation extends Construct {
 
 function templateProblem(template: string): string | undefined {
   if (typeof template !== 'string' || template.trim() === '') return 'must be a non-empty Go template';
-  const opens = template.split('{{').length - 1;
-  const closes = template.split('}}').length - 1;
-  if (opens !== closes) return `has ${opens} "{{" but ${closes} "}}"`;
-  return undefined;
+  // Parsed and checked against Flux's template data: unknown fields and functions fail here, not at the first commit.
+  const problem = commitTemplateProblem(template);
+  return problem === undefined ? undefined : `is not a usable commit message template: ${problem}`;
 }

@@ -105,6 +105,7 @@ export { SynthWarning, SynthWarningCode } from './synth-warning';
 export { ResolvedImage, ImageResolution, resolveImage } from './resolve-image';
 export * from './lock';
 export { checkImageLock, CheckImageLockOptions, LockProblem, LockProblemCode, DEFAULT_TAG_EXCLUSIONS } from './lock/check-image-lock';
+export * from './commit-template';
 export * from './synth';
 export { AppRenderContext, RenderedApp, RenderedObject, ImageSetter, renderEdgeApp, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SITE_LABEL } from './render';
 export { FLUX_API, imagePolicySetter, toFluxSemverRange } from './flux';

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, isAlias, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ImageLock } from './image-lock';
 import { ImageLockError } from './image-lock-error';
@@ -9,7 +9,8 @@ import { imageLockSchema } from './image-lock-schema';
  * throw an {@link ImageLockError} naming `sourceName` and the field (or line and column).
  */
 export function parseImageLock(text: string, sourceName: string): ImageLock {
-  const doc = parseDocument(text, { version: '1.2', uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { version: '1.2', uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const pos = err.linePos?.[0];
@@ -19,6 +20,18 @@ export function parseImageLock(text: string, sourceName: string): ImageLock {
       ...(pos ? { line: pos.line, column: pos.col } : {}),
       cause: err,
     });
+  }
+  // Aliases would let one edit change several entries; the lock never needs them.
+  let alias: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (isAlias(node)) alias ??= node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (alias !== undefined) {
+    const pos = lineCounter.linePos(alias);
+    throw new ImageLockError({ source: sourceName, reason: 'YAML aliases (*name) are not allowed in a lock file; write each entry out', line: pos.line, column: pos.col });
   }
   const data: unknown = doc.toJS({ maxAliasCount: 0 });
   if (data === null || data === undefined) {
