@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { readTree } from './fixture-tree';
-import { loadFleet, loadImageLock, synthesize } from '../../../../constructs';
+import { parseImageLock, synthesize } from '../../../../constructs';
+import exampleFleet from '../../../../examples/edge-fleet/fleet';
 import { SetterImage, SetterInputError, SetterYamlError, isSetterCandidate, parseSetterName, readSetterComment, setterImages, updateLockText, updateSetters } from '../../../../reconciler/images/lock';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/lock-rewrite/setters');
@@ -261,7 +262,8 @@ describe('setter markers', () => {
 });
 
 describe('setterImages', () => {
-  const lock = loadImageLock(path.resolve(__dirname, '../../../../examples/edge-fleet'));
+  const lockFile = path.resolve(__dirname, '../../../../examples/edge-fleet/fluxops.lock.yaml');
+  const lock = parseImageLock(fs.readFileSync(lockFile, 'utf8'), lockFile);
 
   test('a site gets its own entries, else the fleet-wide ones, keyed by marker name', () => {
     const images = setterImages(lock, { namespace: 'flux-system', site: 'warehouse-b' });
@@ -272,7 +274,7 @@ describe('setterImages', () => {
 
   test('the Flux flavor of the example fleet: markers agree with its lock, and follow a new lock', () => {
     const dir = path.resolve(__dirname, '../../../../examples/edge-fleet');
-    const fleet = loadFleet(dir);
+    const fleet = exampleFleet.create();
     for (const site of fleet.sites.map((x) => x.siteName)) {
       const synth = synthesize(fleet, { flavor: 'flux', lock, site });
       const files = { [`clusters/${site}/all.yaml`]: synth.yaml };
