@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * What an object looks like when the site stack applies it. The live diff dry-runs exactly this,
  * with the same field manager, so what it reports is what the apply does.
@@ -17,6 +19,22 @@ export const APPLY_ANNOTATIONS: Readonly<Record<string, string>> = {
   // FluxOps waits for health itself (kstatus rules, per object, with a timeout and a reason).
   'pulumi.com/skipAwait': 'true',
 };
+
+/** JSON with object keys sorted: the same object always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v,
+  );
+}
+
+/**
+ * Short hash of an object as applied (its manifest with the apply annotations). Recorded per
+ * object in the inventory: when the live diff finds a difference but Git still asks for the same
+ * manifest, the difference is drift (a manual change), not a change in Git.
+ */
+export function manifestHash(obj: { metadata: { annotations?: unknown } & Record<string, unknown> }): string {
+  return createHash('sha256').update(canonicalJson(asApplied(obj))).digest('hex').slice(0, 16);
+}
 
 /** A copy of `obj` with the {@link APPLY_ANNOTATIONS}. */
 export function asApplied<T extends { metadata: { annotations?: unknown } & Record<string, unknown> }>(obj: T): T {

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 
-import { asApplied } from './applied-object';
+import { asApplied, manifestHash } from './applied-object';
 
 /** A Kubernetes object as synthesized by the constructs (plain JSON, no secrets). */
 export type KubeObject = Readonly<Record<string, unknown>> & {
@@ -102,6 +102,10 @@ export class SiteStack extends pulumi.ComponentResource {
         // Server-side apply: fields that controllers own after creation (status, replicas
         // under an autoscaler) are not ours and never show up as diffs.
         enableServerSideApply: true,
+        // A changed ConfigMap or Secret is updated in place, as kubectl and Flux do, instead of
+        // replaced (a replacement under the same name would create it and then delete it).
+        enableConfigMapMutable: true,
+        enableSecretMutable: true,
         deleteUnreachable: false,
       },
       { parent: this },
@@ -143,7 +147,8 @@ export class SiteStack extends pulumi.ComponentResource {
           labels: { 'app.kubernetes.io/managed-by': 'fluxops', 'app.kubernetes.io/component': 'inventory', 'fluxops.dev/site': args.site },
           annotations: { ...args.inventoryAnnotations },
         },
-        data: { objects: args.objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? '-'} ${o.metadata.name}\n`).join('') },
+        // One line per object: apiVersion kind namespace name hash-of-the-applied-manifest.
+        data: { objects: args.objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? '-'} ${o.metadata.name} ${manifestHash(o as KubeObject & { metadata: Record<string, unknown> })}\n`).join('') },
       },
       // Written after the objects: an inventory never lists an object that was not applied.
       { ...base, dependsOn: [bookkeeping, ...foundation, ...secrets, ...rest] },

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 import type { EngineEvent } from '@pulumi/pulumi/automation';
 
-import { asApplied } from '../../stacks/applied-object';
+import { asApplied, manifestHash } from '../../stacks/applied-object';
 import type { ChangeAction, ChangeSet, ChangeSetEntry } from '../../stacks/change-set';
 import { pulumiEnvironment, type PulumiSettings } from '../../stacks/pulumi-env';
 import { runStack } from '../../stacks/run-stack';
@@ -72,6 +72,8 @@ export interface ApplySiteResult {
   readonly pulumi: PulumiMode;
   /** Why Pulumi ran in full mode. */
   readonly fullReason?: string;
+  /** Why Pulumi ran at all (empty when skipped). */
+  readonly reasons: readonly string[];
   /** Health of each created or changed object. */
   readonly health: readonly ObjectHealth[];
   /** Milliseconds per phase. */
@@ -119,13 +121,24 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
   rejectInvalid(diff);
 
   const changed = diff.objects.filter((o) => o.action === 'create' || o.action === 'update');
+  // A difference for an object whose manifest Git did not change since the last apply is drift
+  // (a manual edit): Pulumi's state already holds the right inputs, so it must re-read the live
+  // object (a targeted refresh) to see what to take back.
+  const recorded = new Map(inventory.map((i) => [idOf(i), i.hash]));
+  const desiredHash = new Map(desired.map((d) => [idOf(d), manifestHash(d as KubeObject & { metadata: Record<string, unknown> })]));
+  const drifted = changed.filter((o) => o.action === 'update' && recorded.get(idOf(o.ref)) !== undefined && recorded.get(idOf(o.ref)) === desiredHash.get(idOf(o.ref)));
   const prunes = diff.objects.filter((o) => o.action === 'prune');
-  const inventoryCurrent =
-    inventoryCm !== undefined &&
-    sameRefs(inventory, desired.map(refOf)) &&
-    (inventoryCm.metadata.annotations as Record<string, string> | undefined)?.[STACK_CONFIG_HASH] === configHash;
-  if (opts.dryRun || (changed.length === 0 && prunes.length === 0 && inventoryCurrent && pendingObjects.length === 0 && !opts.full)) {
-    return { diff, changeSet: changeSetOf(diff, new Map(), [], false), pulumi: 'skipped', health: [], timings };
+  const reasons: string[] = [];
+  if (changed.length > drifted.length) reasons.push(`${changed.length - drifted.length} object${changed.length - drifted.length === 1 ? '' : 's'} to create or update`);
+  if (drifted.length > 0) reasons.push(`${drifted.length} object${drifted.length === 1 ? '' : 's'} drifted`);
+  if (prunes.length > 0) reasons.push(`${prunes.length} to prune`);
+  if (inventoryCm === undefined) reasons.push('no inventory yet');
+  else if (!sameRefs(inventory, desired.map(refOf))) reasons.push('the inventory differs from Git');
+  else if ((inventoryCm.metadata.annotations as Record<string, string> | undefined)?.[STACK_CONFIG_HASH] !== configHash) reasons.push('the stack settings changed');
+  if (pendingObjects.length > 0) reasons.push('an earlier run did not finish');
+  if (opts.full) reasons.push('a full run was asked for');
+  if (opts.dryRun || reasons.length === 0) {
+    return { diff, changeSet: changeSetOf(diff, new Map(), [], false), pulumi: 'skipped', reasons, health: [], timings };
   }
 
   const lease: SiteLease = await time('lease', () =>
@@ -166,6 +179,7 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
         ...opts.settings.extraEnv,
       },
     };
+    const inventoryAnnotations: Record<string, string> = {};
     const stack = await time('pulumi', () =>
       openSiteStack({
         site: opts.site,
@@ -176,10 +190,13 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
           objects: opts.objects as unknown as StackObject[],
           ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
           ...(opts.context ? { context: opts.context } : {}),
-          inventoryAnnotations: { [STACK_CONFIG_HASH]: configHash },
+          inventoryAnnotations,
         }),
       }),
     );
+    // Selecting the stack may write its settings file (a new stack gets its encryption salt):
+    // record the hash of the settings as the program will use them.
+    inventoryAnnotations[STACK_CONFIG_HASH] = stackConfigHash(opts.workDir, opts.site);
     // In full mode the state may lack objects a killed run created: those Git dropped are pruned here.
     let knownToPulumi: Set<string> | undefined;
     if (mode === 'full') {
@@ -205,6 +222,7 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
     const run = await time('pulumi', () =>
       runStack(stack, 'up', {
         ...(target ? { target } : {}),
+        ...(drifted.length > 0 && mode === 'targeted' ? { refresh: true } : {}),
         ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
         ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
         cluster: opts.kube.server,
@@ -215,7 +233,7 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
     const deleted = await time('prune', () => pruneDirectly(opts.kube, directPrunes, opts.concurrency ?? 16));
     const health = opts.health === false ? [] : await time('health', () => waitForHealth(opts.kube, changed.map((o) => o.ref), opts.health ? opts.health : {}));
     completed = true;
-    return { diff, changeSet: changeSetOf(diff, outcomes, health, true, deleted), pulumi: mode, ...(fullReason ? { fullReason } : {}), health, timings };
+    return { diff, changeSet: changeSetOf(diff, outcomes, health, true, deleted), pulumi: mode, ...(fullReason ? { fullReason } : {}), reasons, health, timings };
   } finally {
     await lease.release({ completed }).catch(() => undefined);
   }

@@ -33,14 +33,17 @@ export function formatInventory(objects: readonly ObjectRef[]): string {
   return objects.map((o) => `${o.apiVersion} ${o.kind} ${o.namespace ?? '-'} ${o.name}`).join('\n') + (objects.length > 0 ? '\n' : '');
 }
 
-/** Parses inventory text; lines that do not have four fields are ignored (never guessed at). */
-export function parseInventory(text: string): ObjectRef[] {
-  const out: ObjectRef[] = [];
+/** An inventory line: the object, and the hash of the manifest last applied (when recorded). */
+export type InventoryEntry = ObjectRef & { readonly hash?: string };
+
+/** Parses inventory text; lines that do not have four or five fields are ignored (never guessed at). */
+export function parseInventory(text: string): InventoryEntry[] {
+  const out: InventoryEntry[] = [];
   for (const line of text.split('\n')) {
     const parts = line.trim().split(/\s+/);
-    if (parts.length !== 4) continue;
-    const [apiVersion, kind, ns, name] = parts;
-    out.push({ apiVersion, kind, name, ...(ns !== '-' ? { namespace: ns } : {}) });
+    if (parts.length !== 4 && parts.length !== 5) continue;
+    const [apiVersion, kind, ns, name, hash] = parts;
+    out.push({ apiVersion, kind, name, ...(ns !== '-' ? { namespace: ns } : {}), ...(hash ? { hash } : {}) });
   }
   return out;
 }
