@@ -40,6 +40,8 @@ export interface GitRemote {
   readonly defaultBranch: string;
   /** `git://127.0.0.1:<port>/<name>` while served, otherwise `undefined`. */
   readonly daemonUrl: string | undefined;
+  /** Process id of the watchdog that leads the daemon's process group, while served. */
+  readonly daemonPid: number | undefined;
   /**
    * Starts `git daemon` (read and push enabled, no auth) on a free 127.0.0.1 port, waits until it
    * accepts connections and returns the `git://` URL. Calling it again returns the same URL.
@@ -109,6 +111,10 @@ class BareRemote implements GitRemote {
 
   get daemonUrl(): string | undefined {
     return this.daemon?.url;
+  }
+
+  get daemonPid(): number | undefined {
+    return this.daemon?.proc.pid;
   }
 
   serve(opts: ServeOptions = {}): Promise<string> {
