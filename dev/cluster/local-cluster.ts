@@ -114,11 +114,13 @@ const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   assertLinux('the local cluster');
   const log = opts.log ?? (() => undefined);
+  // A directory that is not ours is refused before anything else happens.
+  if (opts.stateDir !== undefined) ensureStateDir(opts.stateDir);
   const toolchain = opts.toolchain ?? locateToolchain({ need: CLUSTER_BINARIES });
   const allocatePort = opts.allocatePort ?? freePort;
   const ownsStateDir = opts.stateDir === undefined;
   const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-cluster-'));
-  ensureStateDir(stateDir);
+  if (ownsStateDir) ensureStateDir(stateDir);
   const existing = readClusterState(stateDir);
   if (existing) {
     const view = systemProcesses();

@@ -42,8 +42,9 @@ export function snapshotServers(watchdogPids: readonly number[]): ServerSnapshot
   for (const p of processTree(watchdogPids)) {
     const identity = readProcessIdentity(p.pid);
     if (!identity) continue; // exited meanwhile
+    // The watchdog's own poll tick (`sleep 0.5`), which comes and goes twice a second.
+    if (identity.cmdline.length === 2 && identity.cmdline[0] === 'sleep' && identity.cmdline[1] === '0.5') continue;
     const name = processName(identity.cmdline);
-    if (name === 'sleep') continue;
     processes.push({ name, identity, ports: listeningPorts([p.pid]) });
   }
   const ports = [...new Set(processes.flatMap((p) => p.ports))].sort((a, b) => a - b);
