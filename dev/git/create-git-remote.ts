@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort, waitFor } from '../net';
-import { ManagedProcess, ProcessExitedError } from '../process';
+import { isAddressInUse, ManagedProcess, ProcessExitedError } from '../process';
 import { isolatedGitEnv, runGit } from './git-cli';
 
 /** Options for {@link createGitRemote}. */
@@ -179,7 +179,7 @@ class BareRemote implements GitRemote {
       } catch (err) {
         await proc.stop();
         lastError = err;
-        if (err instanceof ProcessExitedError && /address already in use/i.test(err.logTail)) continue;
+        if (err instanceof ProcessExitedError && isAddressInUse(err.logTail)) continue;
         await fs.rm(runtimeDir, { recursive: true, force: true });
         throw new GitDaemonStartError(`git daemon did not start: ${(err as Error).message}`, logFile, { cause: err });
       }

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { freePort, waitFor } from '../net';
-import { ManagedProcess, ProcessExitedError } from '../process';
+import { isAddressInUse, ManagedProcess, ProcessExitedError } from '../process';
 
 /** Options for {@link startRegistry}. */
 export interface StartRegistryOptions {
@@ -90,7 +90,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
       } catch (err) {
         await proc.stop();
         lastError = err;
-        if (err instanceof ProcessExitedError && /address already in use/i.test(err.logTail)) continue;
+        if (err instanceof ProcessExitedError && isAddressInUse(err.logTail)) continue;
         throw new RegistryStartError(`docker-registry did not start: ${(err as Error).message}`, logFile, { cause: err });
       }
       return handle(proc, port, stateDir, logFile, ownsDir);
