@@ -217,7 +217,7 @@ export function classifyProcess(record: ClusterProcessRecord, view: ProcessView)
   return { kind: 'not-ours', pid: record.pid, reason: watchdog.reason };
 }
 
-/** One line for a process that was left alone, e.g. `pid 1234 now belongs to another process; not signalled`. */
+/** Where a recorded server stands, for humans, e.g. `pid 1234 now belongs to another process`. */
 export function describeStanding(standing: ProcessStanding): string {
   switch (standing.kind) {
     case 'ours':
@@ -226,9 +226,9 @@ export function describeStanding(standing: ProcessStanding): string {
       return 'not running';
     case 'not-ours': {
       const why = standing.reason === 'reboot' ? ' (it was recorded before the last reboot)' : '';
-      return `pid ${standing.pid} now belongs to another process${why}; not signalled`;
+      return `pid ${standing.pid} now belongs to another process${why}`;
     }
     case 'unverifiable':
-      return `pid ${standing.pid} was recorded without an identity (older FluxOps) and cannot be recognised; not signalled`;
+      return `pid ${standing.pid} was recorded without an identity (older FluxOps) and cannot be recognised`;
   }
 }

@@ -414,7 +414,8 @@ export async function stopLocalCluster(stateDir: string, opts: StopLocalClusterO
     const standing = classifyProcess(p, view);
     if (standing.kind !== 'ours') {
       const outcome = standing.kind === 'gone' ? 'not-running' : standing.kind;
-      processes.push({ name: p.name, pid: p.pid, outcome, detail: describeStanding(standing) });
+      const detail = standing.kind === 'gone' ? describeStanding(standing) : `${describeStanding(standing)}; not signalled`;
+      processes.push({ name: p.name, pid: p.pid, outcome, detail });
       continue;
     }
     signal(standing, 'SIGTERM');

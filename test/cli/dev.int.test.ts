@@ -112,7 +112,7 @@ describe('fluxops dev down / status with state that is not (or no longer) ours',
 
     const status = await run(FLUXOPS, ['dev', 'status', '--state-dir', stateDir]).catch((e: { code: number; stdout: string }) => e);
     expect(status).toMatchObject({ code: 3 });
-    expect(status.stdout).toContain(`not ours\tkine\t(pid ${byCommand.pid} now belongs to another process; not signalled)`);
+    expect(status.stdout).toContain(`not ours\tkine\t(pid ${byCommand.pid} now belongs to another process)`);
 
     const down = await run(FLUXOPS, ['dev', 'down', '--state-dir', stateDir]);
     expect(down.stdout.split('\n')).toEqual([

@@ -62,9 +62,9 @@ describe('classifyProcess', () => {
   });
 
   it('describes what was left alone', () => {
-    expect(describeStanding({ kind: 'not-ours', pid: 1234, reason: 'command' })).toBe('pid 1234 now belongs to another process; not signalled');
+    expect(describeStanding({ kind: 'not-ours', pid: 1234, reason: 'command' })).toBe('pid 1234 now belongs to another process');
     expect(describeStanding({ kind: 'not-ours', pid: 1234, reason: 'reboot' })).toBe(
-      'pid 1234 now belongs to another process (it was recorded before the last reboot); not signalled',
+      'pid 1234 now belongs to another process (it was recorded before the last reboot)',
     );
   });
 });
