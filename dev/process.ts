@@ -110,7 +110,7 @@ export class ManagedProcess {
 
   /**
    * The identity of the server process itself (the watchdog's child running {@link command}),
-   * once it has been forked; `undefined` before that or after it exited.
+   * once it has been forked and seen (then remembered, also after it exits); `undefined` before.
    */
   serverIdentity(): ProcessIdentity | undefined {
     if (this.server !== undefined || !this.running) return this.server;
