@@ -103,7 +103,11 @@ progress_step() {
   fi
   local lines="${FLUXOPS_PROGRESS_TAIL_LINES:-40}"
   printf '%s %s: FAILED after %d s (exit %d); the end of its output:\n' "$prefix" "$label" "$took" "$rc" >&2
-  tail -c +"$((offset + 1))" "$PROGRESS_LOG" | tail -n "$lines" | sed 's/^/    /' >&2
+  if [ "$(stat -c %s "$PROGRESS_LOG")" -gt "$offset" ]; then
+    tail -c +"$((offset + 1))" "$PROGRESS_LOG" | tail -n "$lines" | sed 's/^/    /' >&2
+  else
+    printf '    (it printed nothing)\n' >&2
+  fi
   printf '%s full log: %s\n' "$prefix" "$PROGRESS_LOG" >&2
   return "$rc"
 }

@@ -47,7 +47,17 @@ is_done() { [ -f "$(done_marker "$1")" ]; }
 mark_done() { touch "$(done_marker "$1")"; }
 # A step's marker name; flux_crds carries the hash of its own pins (dev/toolchain.ts checks it).
 marker_for() { if [ "$1" = flux_crds ]; then echo "flux_crds-$flux_key"; else echo "$1"; fi; }
-module_dir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'; }
+# module_field <Dir|GoMod> <module@version>: a field of `go mod download -json`. With -json, Go
+# reports a failure inside the JSON on stdout; it is repeated on stderr so that it reaches the log.
+module_field() {
+  local json
+  if ! json="$(go mod download -json "$2")"; then
+    printf 'go mod download %s failed: %s\n' "$2" "$(printf '%s\n' "$json" | sed -n 's/.*"Error": "\(.*\)".*/\1/p')" >&2
+    return 1
+  fi
+  printf '%s\n' "$json" | sed -n "s/.*\"$1\": \"\\(.*\\)\".*/\\1/p"
+}
+module_dir() { module_field Dir "$1"; }
 
 # The steps in build order, and how long each took on the 2-core development machine from empty
 # Go module and build caches (see README, Toolchain). Shown next to each step as what to expect.
@@ -64,7 +74,7 @@ build_kubernetes() {
   rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
   go mod init fluxops.local/toolchain/kubernetes >/dev/null 2>&1
   local gomod
-  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  gomod="$(module_field GoMod "k8s.io/kubernetes@$K8S_VERSION")"
   # k8s.io/kubernetes replaces its staging modules with ./staging/...; a consumer must point each
   # one at the matching published v0.<minor>.<patch> release.
   local staging=0
@@ -102,7 +112,7 @@ build_kwok() {
 # pods go Running. Concatenated into one config file for `kwok --config`.
 build_kwok_stages() {
   local src out="$root/kwok/stages.yaml"
-  src="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/kustomize/stage"
+  src="$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")/kustomize/stage"
   mkdir -p "$root/kwok"; : > "$out.tmp"
   for f in "$src"/node/fast/node-initialize.yaml "$src"/node/heartbeat-with-lease/*.yaml \
            "$src"/pod/fast/pod-ready.yaml "$src"/pod/fast/pod-complete.yaml "$src"/pod/fast/pod-delete.yaml; do
@@ -118,7 +128,7 @@ build_pulumi() {
   rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
   go mod init fluxops.local/toolchain/pulumi >/dev/null 2>&1
   local gomod
-  gomod="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  gomod="$(module_field GoMod "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")"
   # pkg/v3's own replaces (sdk => ../sdk becomes the same tag; forks are repeated verbatim).
   while read -r from to; do
     [ "$from" = github.com/pulumi/pulumi/sdk/v3 ] && continue
@@ -145,7 +155,7 @@ build_pulumi_language_nodejs() {
 # --- Pulumi Kubernetes provider ------------------------------------------------------------------
 build_pulumi_kubernetes() {
   local dir="$work/pulumi-kubernetes" src
-  src="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  src="$(module_dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION")"
   rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"; cd "$dir"
   # The release builds sdk/ from the same commit; use the published sdk/v4 tag of that release.
   go mod edit -replace "github.com/pulumi/pulumi-kubernetes/sdk/v4=github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_K8S_VERSION"

@@ -33,7 +33,7 @@ build_compile() {
   echo "compiled"
   sleep "\${COMPILE_SECONDS:-0}"
 }
-build_package() { echo "packaged"; }
+build_package() { if [ -n "\${FAIL_SILENT:-}" ]; then exit 4; fi; echo "packaged"; }
 `;
 
 describe('toolchain/build.sh progress', () => {
@@ -137,6 +137,16 @@ describe('toolchain/build.sh progress', () => {
     expect(tty.stderr).toContain('\r\x1b[K[toolchain 1/1] compile: building... 0:02 (typically ~5 min)');
     expect(tty.stderr).toMatch(/\r\x1b\[K\[toolchain 1\/1\] compile: done in \d+ s\n/);
     expect(tty.stderr).not.toContain('still building');
+  });
+
+  it('says so when a failed step printed nothing', () => {
+    const r = build(['package'], { FAIL_SILENT: '1' });
+    expect(r.status).toBe(4);
+    expect(r.lines.slice(-3).map((l) => l.replace(/after \d+ s/, 'after N s'))).toEqual([
+      '[toolchain 1/1] package: FAILED after N s (exit 4); the end of its output:',
+      '    (it printed nothing)',
+      `[toolchain 1/1] full log: ${path.join(root, 'build.log')}`,
+    ]);
   });
 
   it('refuses an unknown step', () => {
