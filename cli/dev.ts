@@ -1,8 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import { readClusterState, startLocalCluster, stopLocalCluster } from '../dev/cluster';
-import { isAlive } from '../dev/process';
+import { describeStanding, inspectLocalCluster, startLocalCluster, STATE_DIR_MARKER, stopLocalCluster } from '../dev/cluster';
 import { locateToolchain } from '../dev/toolchain';
 
 /** Default state directory of `fluxops dev up`, relative to the working directory. */
@@ -34,10 +33,14 @@ export function registerDevCommands(program: Command): void {
     .command('down')
     .description('stop the local edge cluster started by `fluxops dev up`')
     .option('--state-dir <dir>', 'as given to `dev up`', DEFAULT_DEV_STATE_DIR)
-    .option('--purge', 'also delete the datastore, PKI and kubeconfig', false)
+    .option('--purge', `also delete the state directory (datastore, PKI, kubeconfig, logs); only one holding ${STATE_DIR_MARKER}`, false)
     .action(async (o: { stateDir: string; purge: boolean }) => {
-      const stopped = await stopLocalCluster(path.resolve(o.stateDir), { purge: o.purge });
-      console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'no local edge cluster was running');
+      const report = await stopLocalCluster(path.resolve(o.stateDir), { purge: o.purge });
+      console.log(report.stopped.length ? `stopped: ${report.stopped.join(', ')}` : 'no local edge cluster was running');
+      for (const p of report.processes) {
+        if (p.outcome === 'not-ours' || p.outcome === 'unverifiable') console.log(`${p.name}: ${p.detail}`);
+      }
+      if (report.purged) console.log(`deleted ${report.stateDir}`);
     });
 
   dev
@@ -45,13 +48,20 @@ export function registerDevCommands(program: Command): void {
     .description('show whether the local edge cluster runs')
     .option('--state-dir <dir>', 'as given to `dev up`', DEFAULT_DEV_STATE_DIR)
     .action((o: { stateDir: string }) => {
-      const state = readClusterState(path.resolve(o.stateDir));
-      if (!state) {
+      const found = inspectLocalCluster(path.resolve(o.stateDir));
+      if (!found) {
         console.log('not running');
         process.exitCode = 3;
         return;
       }
-      for (const p of state.processes) console.log(`${isAlive(p.pid) ? 'running' : 'stopped'}\t${p.name}\t(pid ${p.pid})`);
-      console.log(`server: ${state.server}\nkubeconfig: ${state.kubeconfig}`);
+      for (const p of found.processes) {
+        const word = p.standing.kind === 'ours' ? 'running' : p.standing.kind === 'gone' ? 'stopped' : 'not ours';
+        const detail = p.standing.kind === 'ours' || p.standing.kind === 'gone' ? `pid ${p.pid}` : describeStanding(p.standing);
+        console.log(`${word}\t${p.name}\t(${detail})`);
+      }
+      if (found.state.server) console.log(`server: ${found.state.server}`);
+      if (found.state.kubeconfig) console.log(`kubeconfig: ${found.state.kubeconfig}`);
+      // Exit code 3 (as for "not running") unless something of ours still runs.
+      if (!found.processes.some((p) => p.standing.kind === 'ours')) process.exitCode = 3;
     });
 }

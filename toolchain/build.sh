@@ -4,6 +4,10 @@
 # keyed by the pinned versions in versions.env, plus the Flux CRDs the tests validate the flux
 # flavor against (pinned in flux-versions.env). Re-running it when the cache is complete does
 # nothing. Prints the bin directory on its last line of stdout.
+#
+# usage: build.sh [--quiet-if-cached] [step]
+# Progress: one line per step on stderr (updated in place on a terminal); all build output goes to
+# <cache>/build.log, whose path is printed first. A failed step prints the end of its output.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,6 +15,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 # shellcheck source=/dev/null
 source "$here/flux-versions.env"
+# shellcheck source=../scripts/progress.sh
+source "$here/../scripts/progress.sh"
+
+quiet_if_cached=0
+only=all
+for arg in "$@"; do
+  case "$arg" in
+    --quiet-if-cached) quiet_if_cached=1 ;;
+    -*) echo "usage: build.sh [--quiet-if-cached] [step]" >&2; exit 2 ;;
+    *) only="$arg" ;;
+  esac
+done
 
 key="$(grep -vE '^\s*(#|$)' "$here/versions.env" | sha256sum | cut -c1-12)"
 # Not part of the cache key: new Flux pins re-run only the flux_crds step (see marker_for).
@@ -24,24 +40,32 @@ mkdir -p "$bin" "$work"
 export GOFLAGS="-mod=mod -buildvcs=false"
 export CGO_ENABLED="${CGO_ENABLED:-1}"
 
+# Messages of the build steps themselves; they land in build.log with the rest of their output.
 log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 done_marker() { echo "$root/.done-$1"; }
 is_done() { [ -f "$(done_marker "$1")" ]; }
 mark_done() { touch "$(done_marker "$1")"; }
 # A step's marker name; flux_crds carries the hash of its own pins (dev/toolchain.ts checks it).
 marker_for() { if [ "$1" = flux_crds ]; then echo "flux_crds-$flux_key"; else echo "$1"; fi; }
-module_dir() { go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'; }
-
-step() {
-  local name="$1"; shift
-  local marker; marker="$(marker_for "$name")"
-  if is_done "$marker"; then log "$name: cached"; return 0; fi
-  local start=$SECONDS
-  log "$name: building ..."
-  "$@"
-  mark_done "$marker"
-  log "$name: done in $((SECONDS - start)) s"
+# module_field <Dir|GoMod> <module@version>: a field of `go mod download -json`. With -json, Go
+# reports a failure inside the JSON on stdout; it is repeated on stderr so that it reaches the log.
+module_field() {
+  local json
+  if ! json="$(go mod download -json "$2")"; then
+    printf 'go mod download %s failed: %s\n' "$2" "$(printf '%s\n' "$json" | sed -n 's/.*"Error": "\(.*\)".*/\1/p')" >&2
+    return 1
+  fi
+  printf '%s\n' "$json" | sed -n "s/.*\"$1\": \"\\(.*\\)\".*/\\1/p"
 }
+module_dir() { module_field Dir "$1"; }
+
+# The steps in build order, and how long each took on the 2-core development machine from empty
+# Go module and build caches (see README, Toolchain). Shown next to each step as what to expect.
+steps=(kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds)
+declare -A typical_seconds=(
+  [kubernetes]=320 [kine]=98 [kwok]=61 [kwok_stages]=2 [pulumi]=184
+  [pulumi_language_nodejs]=17 [pulumi_kubernetes]=437 [flux_crds]=20
+)
 
 # --- Kubernetes control plane + kubectl -------------------------------------------------------
 build_kubernetes() {
@@ -50,7 +74,7 @@ build_kubernetes() {
   rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
   go mod init fluxops.local/toolchain/kubernetes >/dev/null 2>&1
   local gomod
-  gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  gomod="$(module_field GoMod "k8s.io/kubernetes@$K8S_VERSION")"
   # k8s.io/kubernetes replaces its staging modules with ./staging/...; a consumer must point each
   # one at the matching published v0.<minor>.<patch> release.
   local staging=0
@@ -88,7 +112,7 @@ build_kwok() {
 # pods go Running. Concatenated into one config file for `kwok --config`.
 build_kwok_stages() {
   local src out="$root/kwok/stages.yaml"
-  src="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/kustomize/stage"
+  src="$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")/kustomize/stage"
   mkdir -p "$root/kwok"; : > "$out.tmp"
   for f in "$src"/node/fast/node-initialize.yaml "$src"/node/heartbeat-with-lease/*.yaml \
            "$src"/pod/fast/pod-ready.yaml "$src"/pod/fast/pod-complete.yaml "$src"/pod/fast/pod-delete.yaml; do
@@ -104,7 +128,7 @@ build_pulumi() {
   rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
   go mod init fluxops.local/toolchain/pulumi >/dev/null 2>&1
   local gomod
-  gomod="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  gomod="$(module_field GoMod "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")"
   # pkg/v3's own replaces (sdk => ../sdk becomes the same tag; forks are repeated verbatim).
   while read -r from to; do
     [ "$from" = github.com/pulumi/pulumi/sdk/v3 ] && continue
@@ -131,7 +155,7 @@ build_pulumi_language_nodejs() {
 # --- Pulumi Kubernetes provider ------------------------------------------------------------------
 build_pulumi_kubernetes() {
   local dir="$work/pulumi-kubernetes" src
-  src="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  src="$(module_dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION")"
   rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"; cd "$dir"
   # The release builds sdk/ from the same commit; use the published sdk/v4 tag of that release.
   go mod edit -replace "github.com/pulumi/pulumi-kubernetes/sdk/v4=github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_K8S_VERSION"
@@ -181,13 +205,58 @@ build_flux_crds() {
   rm -rf "$out"; mv "$tmp" "$out"
 }
 
-only="${1:-all}"
-total_start=$SECONDS
-log "cache: $root"
-for c in kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds; do
-  if [ "$only" = all ] || [ "$only" = "$c" ]; then
-    step "$c" "build_$c"
-  fi
+# Tests replace the step list and the build functions here (never the real toolchain).
+if [ -n "${FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE:-}" ]; then
+  # shellcheck source=/dev/null
+  source "$FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE"
+fi
+
+selected=()
+for c in "${steps[@]}"; do
+  if [ "$only" = all ] || [ "$only" = "$c" ]; then selected+=("$c"); fi
 done
-log "toolchain ready in $((SECONDS - total_start)) s: $bin"
+if [ ${#selected[@]} -eq 0 ]; then
+  echo "build.sh: unknown step '$only' (steps: ${steps[*]})" >&2
+  exit 2
+fi
+
+todo=0 todo_seconds=0
+for c in "${selected[@]}"; do
+  if ! is_done "$(marker_for "$c")"; then todo=$((todo + 1)); todo_seconds=$((todo_seconds + ${typical_seconds[$c]:-0})); fi
+done
+if [ "$todo" -eq 0 ]; then
+  if [ "$quiet_if_cached" = 0 ]; then
+    if [ "$only" = all ]; then printf '[toolchain] all %d steps cached: %s\n' "${#selected[@]}" "$bin" >&2
+    else printf '[toolchain] %s cached: %s\n' "$only" "$bin" >&2
+    fi
+  fi
+  echo "$bin"
+  exit 0
+fi
+
+# One build per cache at a time (two checkouts may set up at once).
+exec 9>"$root/.lock"
+if ! flock -n 9; then
+  printf '[toolchain] another build of %s is running; waiting for it\n' "$root" >&2
+  flock 9
+fi
+
+progress_log_to "$root/build.log"
+printf '[toolchain] building %d of %d steps into %s (typically %s in total on 2 cores; once per machine)\n' \
+  "$todo" "${#selected[@]}" "$root" "$(progress_typical "$todo_seconds")" >&2
+printf '[toolchain] build output: %s\n' "$PROGRESS_LOG" >&2
+total_start=$SECONDS
+n=0
+for c in "${selected[@]}"; do
+  n=$((n + 1))
+  prefix="[toolchain $n/${#selected[@]}]"
+  marker="$(marker_for "$c")"
+  if is_done "$marker"; then
+    printf '%s %s: cached\n' "$prefix" "$c" >&2
+    continue
+  fi
+  progress_step "$prefix" "$c" building "${typical_seconds[$c]:--}" "build_$c"
+  mark_done "$marker"
+done
+printf '[toolchain] ready in %d s: %s\n' "$((SECONDS - total_start))" "$bin" >&2
 echo "$bin"

@@ -1,3 +1,4 @@
+export * from './cluster-state';
 export * from './kube-api';
 export * from './kubeconfig';
 export * from './local-cluster';

@@ -5,9 +5,25 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, isPortOpen, waitFor } from '../net';
-import { isAlive, killGroup, ManagedProcess } from '../process';
+import { FluxOpsError } from '../../errors';
+import { assertLinux, treeListensOn } from '../linux-proc';
+import { freePort, waitFor } from '../net';
+import { isAddressInUse, ManagedProcess, ProcessExitedError } from '../process';
 import { CLUSTER_BINARIES, locateToolchain, type Toolchain } from '../toolchain';
+import {
+  classifyProcess,
+  describeStanding,
+  ensureStateDir,
+  hasStateDirMarker,
+  readClusterState,
+  removeClusterState,
+  StateDirNotOursError,
+  systemProcesses,
+  writeClusterState,
+  type ClusterProcessRecord,
+  type LocalClusterState,
+  type ProcessStanding,
+} from './cluster-state';
 import { KubeApi, type KubeEndpoint } from './kube-api';
 import { writeKubeconfig } from './kubeconfig';
 import { DEFAULT_EDGE_NODES, nodeManifest, type EdgeNodeSpec } from './nodes';
@@ -37,22 +53,18 @@ export interface LocalClusterOptions {
   /** Name of the kubeconfig context. @default 'fluxops-local' */
   readonly contextName?: string;
   /**
+   * Where server ports come from. A port that turns out to be taken when the server binds it
+   * (another process was faster) is replaced by a new one, up to {@link PORT_ATTEMPTS} times.
+   * Tests pass an allocator that hands out taken ports to exercise that.
+   * @default freePort
+   */
+  readonly allocatePort?: () => Promise<number>;
+  /**
    * Write the API server's audit log (JSON, every request at Metadata level, synchronously) to
    * `<stateDir>/audit.log`, so tests can count the writes a command made.
    * @default false
    */
   readonly auditLog?: boolean;
-}
-
-/** What `state.json` records so that another process can stop a detached cluster. */
-export interface LocalClusterState {
-  readonly name: string;
-  readonly server: string;
-  readonly kubeconfig: string;
-  readonly version: string;
-  readonly processes: ReadonlyArray<{ readonly name: string; readonly pid: number; readonly log: string }>;
-  readonly ports: Readonly<Record<string, number>>;
-  readonly startedAt: string;
 }
 
 /** A running k3s-like control plane with simulated edge nodes. */
@@ -67,6 +79,10 @@ export interface LocalCluster {
   /** Seconds spent in each startup phase, for the startup benchmark. */
   readonly timings: Readonly<Record<string, number>>;
   readonly api: KubeApi;
+  /** The ports the servers listen on (`kine`, `apiserver`, `scheduler`, `kwok`), all on 127.0.0.1. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** The servers as recorded in `state.json`: watchdog pid (process group leader) and server identity. */
+  processes(): ClusterProcessRecord[];
   /** The audit log, when started with `auditLog`. */
   readonly auditLogPath?: string;
   /** Runs the toolchain's `kubectl` against this cluster and returns stdout. */
@@ -76,14 +92,24 @@ export interface LocalCluster {
 }
 
 /** The local cluster did not come up; `cause` says which step failed. */
-export class LocalClusterStartError extends Error {
+export class LocalClusterStartError extends FluxOpsError {
   override readonly name = 'LocalClusterStartError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string, readonly stateDir: string, options?: { cause?: unknown }) {
+    super('local-cluster-start', message, options);
   }
 }
 
-const STATE_FILE = 'state.json';
+/** A cluster recorded in the state directory still runs; stop it first. */
+export class LocalClusterRunningError extends FluxOpsError {
+  override readonly name = 'LocalClusterRunningError';
+  constructor(readonly stateDir: string, readonly server: string | undefined) {
+    super('local-cluster-running', `a local cluster is already running from ${stateDir}${server ? ` (${server})` : ''}; stop it first`);
+  }
+}
+
+/** How often a server is started on a new port when its port was taken before it could bind it. */
+export const PORT_ATTEMPTS = 4;
+
 const SERVICE_CIDR = '10.43.0.0/16'; // k3s defaults
 const CLUSTER_CIDR = '10.42.0.0/16';
 const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -94,14 +120,19 @@ const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
  * until a pod could be scheduled. On any failure everything already started is stopped.
  */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+  assertLinux('the local cluster');
   const log = opts.log ?? (() => undefined);
+  // A directory that is not ours is refused before anything else happens.
+  if (opts.stateDir !== undefined) ensureStateDir(opts.stateDir);
   const toolchain = opts.toolchain ?? locateToolchain({ need: CLUSTER_BINARIES });
+  const allocatePort = opts.allocatePort ?? freePort;
   const ownsStateDir = opts.stateDir === undefined;
   const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-cluster-'));
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  if (ownsStateDir) ensureStateDir(stateDir);
   const existing = readClusterState(stateDir);
-  if (existing && existing.processes.some((p) => isAlive(p.pid))) {
-    throw new LocalClusterStartError(`a local cluster is already running from ${stateDir} (${existing.server}); stop it first`);
+  if (existing) {
+    const view = systemProcesses();
+    if (existing.processes.some((p) => classifyProcess(p, view).kind === 'ours')) throw new LocalClusterRunningError(stateDir, existing.server);
   }
   const nodes = opts.nodes ?? DEFAULT_EDGE_NODES;
   const contextName = opts.contextName ?? 'fluxops-local';
@@ -114,20 +145,56 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     log(`${name} ...`);
     const result = await fn();
     timings[name] = (Date.now() - t) / 1000;
+    saveState({});
     return result;
+  };
+  let ready: Omit<LocalClusterState, 'processes'> = {};
+  const saveState = (more: Omit<LocalClusterState, 'processes'>) => {
+    ready = { ...ready, ...more };
+    writeClusterState(stateDir, { ...ready, processes: started.map(recordOf) });
   };
   const startProcess = (name: string, command: string, args: string[]) => {
     const p = ManagedProcess.start({ name, command, args, logFile: path.join(logDir, `${name}.log`), detached: opts.detached, cwd: stateDir });
     started.push(p);
     // Recorded at once, so that `dev down` finds every server even if this process dies mid-start.
-    writeState({ processes: started.map((m) => ({ name: m.name, pid: m.pid, log: m.logFile })) });
+    saveState({});
     return p;
-  };
-  const writeState = (state: Partial<LocalClusterState>) => {
-    fs.writeFileSync(path.join(stateDir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   };
   const abortIfDead = () => {
     for (const p of started) p.assertRunning();
+  };
+  /**
+   * Starts a server on a port from `allocatePort` and waits until it listens there (and `isReady`).
+   * freePort() only says a port was free a moment ago; when the server then fails with "address
+   * already in use", it is started again on a new port.
+   */
+  const startOnFreePort = async (
+    name: string,
+    command: string,
+    argsFor: (port: number) => string[],
+    wait: { timeoutMs: number; intervalMs?: number; isReady?: (port: number) => Promise<boolean> },
+  ): Promise<number> => {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+      const port = await allocatePort();
+      const proc = startProcess(name, command, argsFor(port));
+      try {
+        await waitFor(async () => treeListensOn(proc.pid, port) && (wait.isReady ? await wait.isReady(port) : true), {
+          what: `${name} to listen on 127.0.0.1:${port}`,
+          timeoutMs: wait.timeoutMs,
+          intervalMs: wait.intervalMs ?? 100,
+          abortIf: abortIfDead,
+        });
+        return port;
+      } catch (err) {
+        if (!(err instanceof ProcessExitedError && err.processName === name && isAddressInUse(err.logTail))) throw err;
+        lastError = err;
+        started.splice(started.indexOf(proc), 1);
+        saveState({});
+        log(`${name}: port ${port} was taken by another process; retrying on a new port`);
+      }
+    }
+    throw new LocalClusterStartError(`${name}: every port tried was taken (${PORT_ATTEMPTS} attempts)`, stateDir, { cause: lastError });
   };
 
   try {
@@ -138,23 +205,17 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     }
     const token = fs.readFileSync(tokenFile, 'utf8').split(',')[0]!;
     const ca = fs.readFileSync(pki.caCert, 'utf8');
-    const ports = { kine: await freePort(), apiserver: await freePort(), kwok: await freePort() };
-    const server = `https://127.0.0.1:${ports.apiserver}`;
-    const endpoint: KubeEndpoint = { server, ca, token };
     const kubeconfigPath = path.join(stateDir, 'kubeconfig');
-    writeKubeconfig(kubeconfigPath, { contextName, server, caPem: ca, token });
 
-    await phase('kine', async () => {
+    const kinePort = await phase('kine', async () => {
       fs.mkdirSync(path.join(stateDir, 'db'), { recursive: true });
-      startProcess('kine', toolchain.bin('kine'), [
-        '--listen-address', `127.0.0.1:${ports.kine}`,
-        '--metrics-bind-address', '0',
-        '--endpoint', `sqlite://${path.join(stateDir, 'db', 'state.db')}?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate`,
-      ]);
-      await waitFor(() => isPortOpen(ports.kine), { what: 'kine to listen', timeoutMs: 30_000, abortIf: abortIfDead });
+      const dsn = `sqlite://${path.join(stateDir, 'db', 'state.db')}?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate`;
+      return startOnFreePort('kine', toolchain.bin('kine'), (port) => ['--listen-address', `127.0.0.1:${port}`, '--metrics-bind-address', '0', '--endpoint', dsn], {
+        timeoutMs: 30_000,
+      });
     });
 
-    const api = new KubeApi(endpoint);
+    let api: KubeApi | undefined;
     const auditLogPath = opts.auditLog ? path.join(stateDir, 'audit.log') : undefined;
     const auditArgs: string[] = [];
     if (auditLogPath) {
@@ -162,38 +223,53 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       fs.writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n');
       auditArgs.push(`--audit-policy-file=${policy}`, `--audit-log-path=${auditLogPath}`, '--audit-log-format=json', '--audit-log-mode=blocking', '--audit-log-maxsize=0');
     }
-    await phase('kube-apiserver', async () => {
-      startProcess('kube-apiserver', toolchain.bin('kube-apiserver'), [
-        `--etcd-servers=http://127.0.0.1:${ports.kine}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${ports.apiserver}`,
-        `--cert-dir=${path.join(stateDir, 'pki')}`,
-        `--tls-cert-file=${pki.servingCert}`,
-        `--tls-private-key-file=${pki.servingKey}`,
-        `--client-ca-file=${pki.caCert}`,
-        `--token-auth-file=${tokenFile}`,
-        '--authorization-mode=RBAC',
-        '--anonymous-auth=false',
-        `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        `--service-account-issuer=${SA_ISSUER}`,
-        `--api-audiences=${SA_ISSUER}`,
-        `--service-account-key-file=${pki.serviceAccountPub}`,
-        `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-        '--allow-privileged=true',
-        '--endpoint-reconciler-type=none',
-        '--profiling=false',
-        '--enable-priority-and-fairness=false',
-        ...auditArgs,
-      ]);
-      await waitFor(async () => (await api.get<string>('/readyz')) === 'ok', { what: 'kube-apiserver /readyz', timeoutMs: 90_000, intervalMs: 250, abortIf: abortIfDead });
-    });
+    const apiserverPort = await phase('kube-apiserver', () =>
+      startOnFreePort(
+        'kube-apiserver',
+        toolchain.bin('kube-apiserver'),
+        (port) => [
+          `--etcd-servers=http://127.0.0.1:${kinePort}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${port}`,
+          `--cert-dir=${path.join(stateDir, 'pki')}`,
+          `--tls-cert-file=${pki.servingCert}`,
+          `--tls-private-key-file=${pki.servingKey}`,
+          `--client-ca-file=${pki.caCert}`,
+          `--token-auth-file=${tokenFile}`,
+          '--authorization-mode=RBAC',
+          '--anonymous-auth=false',
+          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          `--service-account-issuer=${SA_ISSUER}`,
+          `--api-audiences=${SA_ISSUER}`,
+          `--service-account-key-file=${pki.serviceAccountPub}`,
+          `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+          '--allow-privileged=true',
+          '--endpoint-reconciler-type=none',
+          '--profiling=false',
+          '--enable-priority-and-fairness=false',
+          ...auditArgs,
+        ],
+        {
+          timeoutMs: 90_000,
+          intervalMs: 250,
+          isReady: async (port) => {
+            api = new KubeApi({ server: `https://127.0.0.1:${port}`, ca, token });
+            return (await api.get<string>('/readyz')) === 'ok';
+          },
+        },
+      ),
+    );
+    const server = `https://127.0.0.1:${apiserverPort}`;
+    const endpoint: KubeEndpoint = { server, ca, token };
+    writeKubeconfig(kubeconfigPath, { contextName, server, caPem: ca, token });
+    api = new KubeApi(endpoint);
     const version = (await api.get<{ gitVersion: string }>('/version')).gitVersion;
 
+    const ports: Record<string, number> = { kine: kinePort, apiserver: apiserverPort };
     await phase('controllers', async () => {
-      const cpKubeconfig = kubeconfigPath;
       startProcess('kube-controller-manager', toolchain.bin('kube-controller-manager'), [
-        `--kubeconfig=${cpKubeconfig}`,
+        `--kubeconfig=${kubeconfigPath}`,
         '--secure-port=0',
         '--leader-elect=false',
         '--use-service-account-credentials=false',
@@ -206,35 +282,46 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         '--allocate-node-cidrs=false',
         '--profiling=false',
       ]);
-      startProcess('kube-scheduler', toolchain.bin('kube-scheduler'), [
-        `--kubeconfig=${cpKubeconfig}`,
-        `--authentication-kubeconfig=${cpKubeconfig}`,
-        `--authorization-kubeconfig=${cpKubeconfig}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${await freePort()}`,
-        '--leader-elect=false',
-        '--profiling=false',
-      ]);
-      startProcess('kwok', toolchain.bin('kwok'), [
-        `--kubeconfig=${cpKubeconfig}`,
-        `--config=${toolchain.kwokStages}`,
-        `--config=${path.join(__dirname, 'k3s-stages.yaml')}`,
-        '--node-lease-duration-seconds=40',
-        '--manage-all-nodes=false',
-        `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake`,
-        '--node-ip=127.0.0.1',
-        `--server-address=127.0.0.1:${ports.kwok}`,
-        '--cidr=10.42.0.1/16',
-      ]);
+      // One after the other: a retry must not be mistaken for the other server's port race.
+      ports.scheduler = await startOnFreePort(
+        'kube-scheduler',
+        toolchain.bin('kube-scheduler'),
+        (port) => [
+          `--kubeconfig=${kubeconfigPath}`,
+          `--authentication-kubeconfig=${kubeconfigPath}`,
+          `--authorization-kubeconfig=${kubeconfigPath}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${port}`,
+          '--leader-elect=false',
+          '--profiling=false',
+        ],
+        { timeoutMs: 60_000 },
+      );
+      ports.kwok = await startOnFreePort(
+        'kwok',
+        toolchain.bin('kwok'),
+        (port) => [
+          `--kubeconfig=${kubeconfigPath}`,
+          `--config=${toolchain.kwokStages}`,
+          `--config=${path.join(__dirname, 'k3s-stages.yaml')}`,
+          '--node-lease-duration-seconds=40',
+          '--manage-all-nodes=false',
+          `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake`,
+          '--node-ip=127.0.0.1',
+          `--server-address=127.0.0.1:${port}`,
+          '--cidr=10.42.0.1/16',
+        ],
+        { timeoutMs: 60_000 },
+      );
     });
 
     await phase('nodes', async () => {
       for (const n of nodes) {
-        await createIgnoringConflict(api, '/api/v1/nodes', nodeManifest(n, version));
+        await createIgnoringConflict(api!, '/api/v1/nodes', nodeManifest(n, version));
       }
       await waitFor(
         async () => {
-          const list = await api.get<{ items: NodeLike[] }>('/api/v1/nodes');
+          const list = await api!.get<{ items: NodeLike[] }>('/api/v1/nodes');
           const ready = list.items.filter((i) => i.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
           return ready.length >= nodes.length;
         },
@@ -244,32 +331,24 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
 
     await phase('workload-ready', async () => {
       // k3s ships Traefik; its IngressClass lets Ingress objects look exactly as on a real site.
-      await createIgnoringConflict(api, '/apis/networking.k8s.io/v1/ingressclasses', {
+      await createIgnoringConflict(api!, '/apis/networking.k8s.io/v1/ingressclasses', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'IngressClass',
         metadata: { name: 'traefik', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
         spec: { controller: 'traefik.io/ingress-controller' },
       });
       // Pods are admitted only once the namespace's default ServiceAccount exists.
-      await waitFor(() => api.get('/api/v1/namespaces/default/serviceaccounts/default').then(() => true), {
+      await waitFor(() => api!.get('/api/v1/namespaces/default/serviceaccounts/default').then(() => true), {
         what: 'the default ServiceAccount', timeoutMs: 60_000, intervalMs: 200, abortIf: abortIfDead,
       });
     });
     timings.total = (Date.now() - t0) / 1000;
 
-    const state: LocalClusterState = {
-      name: contextName,
-      server,
-      kubeconfig: kubeconfigPath,
-      version,
-      processes: started.map((p) => ({ name: p.name, pid: p.pid, log: p.logFile })),
-      ports,
-      startedAt: new Date().toISOString(),
-    };
-    writeState(state);
+    saveState({ name: contextName, server, kubeconfig: kubeconfigPath, version, ports, startedAt: new Date().toISOString() });
     log(`ready in ${timings.total.toFixed(1)} s: ${server} (${version})`);
 
     let stopped = false;
+    const readyApi = api;
     return {
       stateDir,
       kubeconfigPath,
@@ -278,53 +357,125 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       version,
       nodes,
       timings,
-      api,
+      api: readyApi,
+      ports,
+      processes: () => started.map(recordOf),
       ...(auditLogPath ? { auditLogPath } : {}),
       kubectl: (args, o) => runKubectl(toolchain, kubeconfigPath, args, o?.input),
       async stop() {
         if (stopped) return;
         stopped = true;
         await stopProcesses(started);
-        fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
+        removeClusterState(stateDir);
         if (ownsStateDir) fs.rmSync(stateDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     await stopProcesses(started);
-    fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
+    removeClusterState(stateDir);
     if (ownsStateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     const msg = err instanceof Error ? err.message : String(err);
-    throw new LocalClusterStartError(`local cluster failed to start: ${msg}`, { cause: err });
+    throw new LocalClusterStartError(`local cluster failed to start: ${msg}`, stateDir, { cause: err });
   }
 }
 
-/** Reads the state of a cluster started in `stateDir`, if any. */
-export function readClusterState(stateDir: string): LocalClusterState | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, STATE_FILE), 'utf8')) as LocalClusterState;
-  } catch {
-    return undefined;
-  }
+/** What became of one recorded server in {@link stopLocalCluster}. */
+export interface StoppedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /**
+   * `stopped`: it was ours and was signalled; `not-running`: it had exited; `not-ours` and
+   * `unverifiable`: its id now belongs to something else or cannot be checked, so it was left alone.
+   */
+  readonly outcome: 'stopped' | 'not-running' | 'not-ours' | 'unverifiable';
+  /** One line for humans, e.g. `pid 1234 now belongs to another process; not signalled`. */
+  readonly detail: string;
+}
+
+/** The result of {@link stopLocalCluster}. */
+export interface ClusterStopReport {
+  readonly stateDir: string;
+  /** Every recorded server, in stop order (clients first, the datastore last). */
+  readonly processes: readonly StoppedProcess[];
+  /** Names of the servers that were signalled, in stop order. */
+  readonly stopped: readonly string[];
+  /** Whether the state directory was deleted (`purge`). */
+  readonly purged: boolean;
+}
+
+/** Options of {@link stopLocalCluster}. */
+export interface StopLocalClusterOptions {
+  /** Also delete the state directory (datastore, PKI, kubeconfig, logs); only one that carries the state marker. */
+  readonly purge?: boolean;
+  /** How long a server gets between SIGTERM and SIGKILL. @default 10000 */
+  readonly graceMs?: number;
 }
 
 /**
- * Stops a (detached) cluster recorded in `stateDir`, in reverse start order. Returns what was
- * stopped. With `purge`, also deletes the datastore, PKI and kubeconfig.
+ * Stops a (detached) cluster recorded in `stateDir`, in reverse start order. A recorded process is
+ * signalled only if it is still the one that was started (same boot, start time and command line);
+ * anything else now running under a recorded id is reported and left alone. With `purge`, the
+ * directory is deleted too, but only if it carries the {@link STATE_DIR_MARKER}; otherwise
+ * {@link StateDirNotOursError} is thrown before anything is stopped or deleted. A `state.json`
+ * that cannot be parsed raises {@link ClusterStateCorruptError}, also before anything happens.
  */
-export async function stopLocalCluster(stateDir: string, opts: { purge?: boolean } = {}): Promise<string[]> {
-  const state = readClusterState(stateDir);
-  const stopped: string[] = [];
-  if (state) {
-    for (const p of [...state.processes].reverse()) {
-      if (killGroup(p.pid, 'SIGTERM')) stopped.push(p.name);
-      const deadline = Date.now() + 10_000;
-      while (isAlive(p.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      killGroup(p.pid, 'SIGKILL');
+export async function stopLocalCluster(stateDir: string, opts: StopLocalClusterOptions = {}): Promise<ClusterStopReport> {
+  assertLinux('stopping the local cluster');
+  const dirExists = fs.existsSync(stateDir);
+  if (opts.purge && dirExists && !hasStateDirMarker(stateDir)) throw new StateDirNotOursError(stateDir, 'purge');
+  const state = dirExists ? readClusterState(stateDir) : undefined;
+  const graceMs = opts.graceMs ?? 10_000;
+  const view = systemProcesses();
+  const processes: StoppedProcess[] = [];
+  for (const p of [...(state?.processes ?? [])].reverse()) {
+    const standing = classifyProcess(p, view);
+    if (standing.kind !== 'ours') {
+      const outcome = standing.kind === 'gone' ? 'not-running' : standing.kind;
+      const detail = standing.kind === 'gone' ? describeStanding(standing) : `${describeStanding(standing)}; not signalled`;
+      processes.push({ name: p.name, pid: p.pid, outcome, detail });
+      continue;
     }
-    fs.rmSync(path.join(stateDir, STATE_FILE), { force: true });
+    signal(standing, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    let now: ProcessStanding = standing;
+    while ((now = classifyProcess(p, view)).kind === 'ours' && Date.now() < deadline) await sleep(100);
+    // Checked again right before: only what is still the same process gets SIGKILL.
+    if (now.kind === 'ours') signal(now, 'SIGKILL');
+    processes.push({ name: p.name, pid: p.pid, outcome: 'stopped', detail: 'stopped' });
   }
-  if (opts.purge) fs.rmSync(stateDir, { recursive: true, force: true });
-  return stopped;
+  if (state) removeClusterState(stateDir);
+  let purged = false;
+  if (opts.purge && dirExists) {
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    purged = true;
+  }
+  return { stateDir, processes, stopped: processes.filter((p) => p.outcome === 'stopped').map((p) => p.name), purged };
+}
+
+/** Whether each recorded server of the cluster in `stateDir` still runs (reads `/proc`; signals nothing). */
+export function inspectLocalCluster(stateDir: string): { state: LocalClusterState; processes: Array<ClusterProcessRecord & { standing: ProcessStanding }> } | undefined {
+  assertLinux('inspecting the local cluster');
+  const state = readClusterState(stateDir);
+  if (!state) return undefined;
+  const view = systemProcesses();
+  return { state, processes: state.processes.map((p) => ({ ...p, standing: classifyProcess(p, view) })) };
+}
+
+function signal(standing: Extract<ProcessStanding, { kind: 'ours' }>, sig: NodeJS.Signals): void {
+  try {
+    process.kill(standing.wholeGroup ? -standing.target : standing.target, sig);
+  } catch (err) {
+    // Exited between the check and the signal.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+function recordOf(p: ManagedProcess): ClusterProcessRecord {
+  return { name: p.name, pid: p.pid, log: p.logFile, identity: p.identity, server: p.serverIdentity() };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 interface NodeLike {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort, waitFor } from '../net';
-import { ManagedProcess, ProcessExitedError } from '../process';
+import { isAddressInUse, ManagedProcess, ProcessExitedError } from '../process';
 import { isolatedGitEnv, runGit } from './git-cli';
 
 /** Options for {@link createGitRemote}. */
@@ -40,6 +40,8 @@ export interface GitRemote {
   readonly defaultBranch: string;
   /** `git://127.0.0.1:<port>/<name>` while served, otherwise `undefined`. */
   readonly daemonUrl: string | undefined;
+  /** Process id of the watchdog that leads the daemon's process group, while served. */
+  readonly daemonPid: number | undefined;
   /**
    * Starts `git daemon` (read and push enabled, no auth) on a free 127.0.0.1 port, waits until it
    * accepts connections and returns the `git://` URL. Calling it again returns the same URL.
@@ -111,6 +113,10 @@ class BareRemote implements GitRemote {
     return this.daemon?.url;
   }
 
+  get daemonPid(): number | undefined {
+    return this.daemon?.proc.pid;
+  }
+
   serve(opts: ServeOptions = {}): Promise<string> {
     if (this.stopping) return Promise.reject(new GitRemoteStoppedError(this.dir));
     this.serving ??= this.startDaemon(opts).catch((err: unknown) => {
@@ -173,7 +179,7 @@ class BareRemote implements GitRemote {
       } catch (err) {
         await proc.stop();
         lastError = err;
-        if (err instanceof ProcessExitedError && /address already in use/i.test(err.logTail)) continue;
+        if (err instanceof ProcessExitedError && isAddressInUse(err.logTail)) continue;
         await fs.rm(runtimeDir, { recursive: true, force: true });
         throw new GitDaemonStartError(`git daemon did not start: ${(err as Error).message}`, logFile, { cause: err });
       }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { FluxOpsError } from '../../errors';
 import { freePort, waitFor } from '../net';
-import { ManagedProcess, ProcessExitedError } from '../process';
+import { isAddressInUse, ManagedProcess, ProcessExitedError } from '../process';
 
 /** Options for {@link startRegistry}. */
 export interface StartRegistryOptions {
@@ -144,7 +144,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Lo
       } catch (err) {
         await proc.stop();
         lastError = err;
-        if (err instanceof ProcessExitedError && /address already in use/i.test(err.logTail)) continue;
+        if (err instanceof ProcessExitedError && isAddressInUse(err.logTail)) continue;
         throw new RegistryStartError(`docker-registry did not start: ${(err as Error).message}`, logFile, { cause: err });
       }
       return handle(proc, port, stateDir, logFile, ownsDir);

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { isPortOpen } from '../../dev/net';
-import { isAlive } from '../../dev/process';
+import { freePort } from '../../dev/net';
 import { readClusterState, startLocalCluster, type LocalCluster } from '../../dev/cluster';
+import { findLeaks, serverNames, snapshotServers, waitForNoLeaks } from '../support/leak-check';
 
 function deployment(name: string, arch: string, replicas: number): string {
   return JSON.stringify({
@@ -32,7 +33,7 @@ function deployment(name: string, arch: string, replicas: number): string {
   });
 }
 
-const portOpen = (server: string) => isPortOpen(Number(new URL(server).port));
+const CLUSTER_SERVERS = ['kine', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 
 describe('local edge cluster', () => {
   let cluster: LocalCluster;
@@ -87,37 +88,84 @@ describe('local edge cluster', () => {
 });
 
 describe('local edge cluster teardown', () => {
-  it('stop() leaves no process and no open port behind', async () => {
+  it('stop() leaves none of the real servers and none of their ports behind', async () => {
     const cluster = await startLocalCluster();
-    const state = readClusterState(cluster.stateDir)!;
-    expect(await portOpen(cluster.endpoint.server)).toBe(true);
-    await cluster.stop();
-    expect(await portOpen(cluster.endpoint.server)).toBe(false);
-    for (const p of state.processes) expect(isAlive(p.pid)).toBe(false);
-    expect(fs.existsSync(cluster.stateDir)).toBe(false);
+    let stopped = false;
+    try {
+      const snapshot = snapshotServers(cluster.processes().map((p) => p.pid));
+      // The snapshot holds the servers themselves (children of the watchdogs) and every port they serve.
+      expect(serverNames(snapshot)).toEqual(expect.arrayContaining(CLUSTER_SERVERS));
+      expect(snapshot.ports).toEqual(expect.arrayContaining(Object.values(cluster.ports)));
+      expect(Object.keys(cluster.ports).sort()).toEqual(['apiserver', 'kine', 'kwok', 'scheduler']);
+      expect(await findLeaks(snapshot)).toEqual({ processes: expect.arrayContaining(CLUSTER_SERVERS.map((n) => expect.stringContaining(n))), ports: snapshot.ports });
+
+      await cluster.stop();
+      stopped = true;
+      expect(await findLeaks(snapshot)).toEqual({ processes: [], ports: [] });
+      expect(fs.existsSync(cluster.stateDir)).toBe(false);
+    } finally {
+      if (!stopped) await cluster.stop();
+    }
   }, 180_000);
 
   it('servers die with their owner even when it is killed with SIGKILL', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-orphan-'));
+    let child: ReturnType<typeof spawn> | undefined;
     try {
       const script = `require('ts-node/register/transpile-only');
         require(${JSON.stringify(path.join(__dirname, '../../dev/cluster'))})
           .startLocalCluster({ stateDir: ${JSON.stringify(stateDir)} })
           .then(() => { process.stdout.write('READY\\n'); setInterval(() => {}, 1000); });`;
-      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const owner = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = owner;
       await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
-        child.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
+        owner.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
+        owner.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
       });
       const state = readClusterState(stateDir)!;
-      expect(state.processes.length).toBe(5);
-      child.kill('SIGKILL');
-      const deadline = Date.now() + 30_000;
-      while (state.processes.some((p) => isAlive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect(state.processes.filter((p) => isAlive(p.pid)).map((p) => p.name)).toEqual([]);
-      expect(await portOpen(state.server)).toBe(false);
+      expect(state.processes.map((p) => p.name)).toEqual(CLUSTER_SERVERS);
+      const snapshot = snapshotServers(state.processes.map((p) => p.pid));
+      expect(serverNames(snapshot)).toEqual(expect.arrayContaining(CLUSTER_SERVERS));
+      expect(snapshot.ports).toEqual(expect.arrayContaining(Object.values(state.ports ?? {})));
+      owner.kill('SIGKILL');
+      // The watchdogs notice within 0.5 s and give each server up to 5 s to exit.
+      expect(await waitForNoLeaks(snapshot, 30_000)).toEqual({ processes: [], ports: [] });
     } finally {
+      child?.kill('SIGKILL');
       fs.rmSync(stateDir, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('local edge cluster port races', () => {
+  let blocker: net.Server | undefined;
+  let cluster: LocalCluster | undefined;
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await new Promise((r) => (blocker ? blocker.close(r) : r(undefined)));
+  });
+
+  it('starts every server on a new port when its first port is taken by another listener', async () => {
+    // Another process's listener on the port freePort() would have handed out.
+    blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker!.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    let calls = 0;
+    const lines: string[] = [];
+    cluster = await startLocalCluster({ allocatePort: async () => (calls++ % 2 === 0 ? taken : freePort()), log: (l) => lines.push(l) });
+
+    expect(Object.values(cluster.ports)).not.toContain(taken);
+    const retried = ['kine', 'kube-apiserver', 'kube-scheduler', 'kwok'];
+    expect(lines.filter((l) => l.includes(`port ${taken} was taken`)).map((l) => l.split(':')[0])).toEqual(retried);
+    for (const name of retried) {
+      // Each server really tried the taken port first and failed to bind it.
+      expect(fs.readFileSync(path.join(cluster.stateDir, 'logs', `${name}.log`), 'utf8')).toMatch(/address already in use/i);
+    }
+    expect(calls).toBe(8);
+    // And the cluster works on the ports it got.
+    const nodes = JSON.parse(await cluster.kubectl(['get', 'nodes', '-o', 'json'])).items as unknown[];
+    expect(nodes).toHaveLength(3);
+    expect(readClusterState(cluster.stateDir)?.processes.map((p) => p.name)).toEqual(CLUSTER_SERVERS);
+  }, 240_000);
 });

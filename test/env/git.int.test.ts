@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isPortOpen } from '../../dev/net';
+import { findLeaks, serverNames, snapshotServers } from '../support/leak-check';
 import {
   cloneWorkdir,
   createGitRemote,
@@ -127,8 +127,13 @@ describe('bare git remote over git:// (git daemon)', () => {
     expect(await clone.head()).toBe(sha);
 
     const port = Number(new URL(url).port);
+    const snapshot = snapshotServers([remote.daemonPid!]);
+    expect(serverNames(snapshot)).toContain('git-daemon');
+    expect(snapshot.ports).toEqual([port]);
+    expect(await findLeaks(snapshot)).toMatchObject({ ports: [port] });
     await remote.stop();
-    expect(await isPortOpen(port)).toBe(false);
+    expect(remote.daemonPid).toBeUndefined();
+    expect(await findLeaks(snapshot)).toEqual({ processes: [], ports: [] });
     expect(fs.existsSync(remote.dir)).toBe(false);
     await expect(remote.serve()).rejects.toMatchObject({ name: 'GitRemoteStoppedError' });
   });

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isPortOpen } from '../../dev/net';
-import { isAlive } from '../../dev/process';
+import { findLeaks, serverNames, snapshotServers } from '../support/leak-check';
 import {
   getBlob,
   getImageConfig,
@@ -127,11 +126,14 @@ describe('local OCI registry (docker-registry + skopeo)', () => {
     await expect(listTags(reg().host, 'edge/bad')).rejects.toMatchObject({ status: 404 });
   });
 
-  it('stops: the port closes, the process is gone and the temp dir is removed', async () => {
+  it('stops: the registry process is gone, none of its ports accepts connections, the temp dir is removed', async () => {
     const r = reg();
+    const snapshot = snapshotServers([r.pid]);
+    expect(serverNames(snapshot)).toEqual(['docker-registry']);
+    expect(snapshot.ports).toContain(r.port);
+    expect((await findLeaks(snapshot)).ports).toEqual(snapshot.ports);
     await r.stop();
-    expect(await isPortOpen(r.port)).toBe(false);
-    expect(isAlive(r.pid)).toBe(false);
+    expect(await findLeaks(snapshot)).toEqual({ processes: [], ports: [] });
     expect(fs.existsSync(r.stateDir)).toBe(false);
     await r.stop(); // idempotent
   });
@@ -152,16 +154,20 @@ describe('local OCI registry with a state dir', () => {
   it('keeps images across a restart and leaves the state dir in place', async () => {
     const first = await startRegistry({ stateDir });
     started.push(first);
+    const firstServers = snapshotServers([first.pid]);
+    expect(firstServers.ports).toContain(first.port);
     const pushed = await pushImage(first.host, 'demo/app', 'v1', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
     await first.stop();
-    expect(await isPortOpen(first.port)).toBe(false);
+    expect(await findLeaks(firstServers)).toEqual({ processes: [], ports: [] });
     expect(fs.existsSync(path.join(stateDir, 'storage'))).toBe(true);
 
     const second = await startRegistry({ stateDir });
     started.push(second);
     expect(await listTags(second.host, 'demo/app')).toEqual(['v1']);
     expect(await headManifest(second.host, 'demo/app', 'v1')).toBe(pushed.digest);
+    const secondServers = snapshotServers([second.pid]);
+    expect(serverNames(secondServers)).toEqual(['docker-registry']);
     await second.stop();
-    expect(await isPortOpen(second.port)).toBe(false);
+    expect(await findLeaks(secondServers)).toEqual({ processes: [], ports: [] });
   });
 });
