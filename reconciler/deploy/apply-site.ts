@@ -141,14 +141,23 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
     return { diff, changeSet: changeSetOf(diff, new Map(), [], false), pulumi: 'skipped', reasons, health: [], timings };
   }
 
+  let waited = false;
   const lease: SiteLease = await time('lease', () =>
     acquireSiteLease(opts.kube, {
       site: opts.site,
       ...(opts.identity ? { identity: opts.identity } : {}),
       ...(opts.leaseWaitMs !== undefined ? { waitMs: opts.leaseWaitMs } : {}),
-      ...(opts.onLeaseWait ? { onWait: (h) => opts.onLeaseWait!(h.identity) } : {}),
+      onWait: (h) => {
+        waited = true;
+        opts.onLeaseWait?.(h.identity);
+      },
     }),
   );
+  if (waited) {
+    // Another writer applied meanwhile: what is left to do is decided again, with the lease held.
+    await lease.release({ completed: lease.interrupted === undefined }).catch(() => undefined);
+    return applySite(opts);
+  }
   let completed = false;
   try {
     const fullReason = opts.full
