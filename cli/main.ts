@@ -4,6 +4,8 @@ import { FluxOpsError } from '../errors';
 
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
+import { registerReconcileCommand } from './reconcile';
+import { registerSiteStatusCommands } from './site-status';
 import { registerDevCommands } from './dev';
 import { registerStackCommands } from './stack';
 import { registerSynthCommand } from './synth';
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerSynthCommand(program);
   registerDiffCommand(program);
+  registerReconcileCommand(program);
+  registerSiteStatusCommands(program);
   registerStackCommands(program);
   return program;
 }
