@@ -105,7 +105,19 @@ export class SiteReconciler {
   private stopped = false;
 
   constructor(private readonly opts: SiteReconcilerOptions) {
-    this.trigger = new CoalescingTrigger<TriggerKind, RunOutcome>({ run: () => this.run() });
+    this.trigger = new CoalescingTrigger<TriggerKind, RunOutcome>({
+      run: () => this.run(),
+      onSettled: (o) => {
+        // A run that threw past its own error handling (the cluster gone while writing status...)
+        // is logged and retried like any fault, never lost silently.
+        if (o.status !== 'failed') return;
+        this.failures += 1;
+        this.firstRunDone = true;
+        const log = this.opts.logger.child({ site: this.opts.site });
+        log.error({ event: 'run-error', code: o.error instanceof FluxOpsError ? o.error.code : 'internal-error' }, errorMessage(o.error));
+        this.scheduleRetry(log);
+      },
+    });
   }
 
   /** Reads the site's status (last applied commit), then checks now and on the intervals. */

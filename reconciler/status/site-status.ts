@@ -111,6 +111,7 @@ function order(t: ConditionType): number {
 export async function writeSiteStatus(kube: KubeClient, status: SiteStatus): Promise<KubeObject> {
   const { suspended: _s, ...rest } = status;
   const body = { ...rest, history: status.history.slice(0, HISTORY_LENGTH) };
+  await ensureNamespace(kube);
   return kube.apply(
     {
       apiVersion: 'v1',

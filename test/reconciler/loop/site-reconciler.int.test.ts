@@ -40,12 +40,15 @@ ${k.broken === 'typescript' ? 'const oops: number = ;' : ''}
 `;
 }
 
+/** The reconciler's log lines, shown when a wait times out. */
+const logs: Array<Record<string, unknown>> = [];
+
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => undefined);
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the reconciler's last log lines:\n${logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -58,7 +61,6 @@ describe('the reconcile loop (real cluster, real git remote, real Pulumi)', () =
   let dir: string;
   let settings: PulumiSettings;
   let running: RunningReconciler | undefined;
-  const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const webhookSecret = 'loop webhook secret';
 
@@ -102,7 +104,7 @@ describe('the reconcile loop (real cluster, real git remote, real Pulumi)', () =
     kube?.close();
     await Promise.allSettled([cluster?.stop(), remote?.stop()]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('a commit in the remote appears in the cluster; the status says Ready with the commit', async () => {
     const head = (await work.head())!;
