@@ -6,3 +6,4 @@ export * from './git-cli';
 export * from './create-git-remote';
 export * from './clone-workdir';
 export * from './remote-log';
+export * from './http-git-server';
