@@ -13,7 +13,6 @@ import {
   SYSTEM_GIT_CLOCK,
   checkBranchName,
   gitBackoffDelay,
-  remoteHeads,
   type GitAuth,
   type GitClientOptions,
 } from '../../git';
@@ -179,22 +178,25 @@ export async function writeBack(opts: WriteBackOptions): Promise<WriteBackResult
   try {
     const gitDir = path.join(work, 'repo.git');
     await client.local('init', ['init', '--quiet', '--bare', gitDir]);
-    const fetch = (branch: string, into: string) =>
-      client.network('fetch', ['--git-dir', gitDir, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--no-write-fetch-head', client.url, `+refs/heads/${branch}:${into}`], {
-        ref: branch,
-      });
+    /** Fetches the branch's head (depth 1) and returns its commit; `undefined` when the remote has no such branch. */
+    const fetchHead = async (branch: string, into: string): Promise<string | undefined> => {
+      const args = ['--git-dir', gitDir, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--no-write-fetch-head', client.url, `+refs/heads/${branch}:${into}`];
+      const r = await client.tryNetwork('fetch', args, { ref: branch });
+      if ('failure' in r) {
+        if (r.failure.kind === 'ref-not-found') return undefined;
+        throw client.toError(r.failure, { repository: client.display, operation: 'fetch', ref: branch });
+      }
+      // The commit fetched, not an earlier ls-remote answer: the branch may move in between.
+      return (await client.local('fetch', ['--git-dir', gitDir, 'rev-parse', '--verify', `${into}^{commit}`], { ref: branch })).stdout.toString('utf8').trim();
+    };
 
     let lastPushed: WriteBackResult | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const heads = await remoteHeads(client, updateMode ? [target, pushBranch] : [target]);
-      const base = heads.get(target);
-      if (base === undefined) throw new GitRefNotFoundError({ repository: client.display, operation: 'ls-remote', ref: target });
-      const existing = updateMode ? heads.get(pushBranch) : undefined;
-      // A push whose answer was lost (connection dropped after the remote took it) shows up here.
+      const base = await fetchHead(target, 'refs/fluxops/target');
+      if (base === undefined) throw new GitRefNotFoundError({ repository: client.display, operation: 'fetch', ref: target });
+      const existing = updateMode ? await fetchHead(pushBranch, 'refs/fluxops/update') : undefined;
+      // A push whose answer was lost (the connection dropped after the remote took it) shows up here.
       if (lastPushed !== undefined && (updateMode ? existing : base) === lastPushed.commit) return lastPushed;
-
-      await fetch(target, 'refs/fluxops/target');
-      if (existing !== undefined) await fetch(pushBranch, 'refs/fluxops/update');
 
       const head = await readHeadFiles(client, gitDir, base, lockPath, updatePath);
       const plan = await opts.compute({ commit: base, branch: target, lockFile: lockPath, lockText: head.lockText, files: head.files });

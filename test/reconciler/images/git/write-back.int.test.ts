@@ -18,7 +18,7 @@ import {
   type WriteBackSettings,
 } from '../../../../reconciler/images/git';
 import { renderCommitMessage } from '../../../../reconciler/images/lock';
-import { createTestRemote, recordingClock, type TestRemote } from '../../../support/git-remotes';
+import { createTestRemote, descendantCommandLines, recordingClock, type TestRemote } from '../../../support/git-remotes';
 
 jest.setTimeout(120_000);
 
@@ -268,6 +268,32 @@ describe('writeBack to the target branch', () => {
     const ok = await writeBack({ url: r.url, auth: TOKEN_AUTH, settings: automationSettings(), compute, workDir: parent, clock: recordingClock() });
     expect(ok.status).toBe('pushed');
     expect((await r.git(['rev-list', '--count', `${before}..main`])).trim()).toBe('1');
+  });
+
+  it('never puts the token on a command line while fetching and pushing', async () => {
+    const r = await setup();
+    r.http?.setDelay(300);
+    const seen: string[][] = [];
+    let done = false;
+    const run = writeBack({
+      url: r.url,
+      auth: TOKEN_AUTH,
+      settings: automationSettings(),
+      compute: lockWriteBack({ decisions: decide([{ action: 'set', policy: 'sensor-gateway', entry: GW }]) }),
+      clock: recordingClock(),
+    }).finally(() => (done = true));
+    while (!done) {
+      seen.push(...descendantCommandLines());
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect((await run).status).toBe('pushed');
+    const lines = seen.map((c) => c.join(' '));
+    expect(lines.some((l) => /^git .*\bfetch\b/.test(l))).toBe(true);
+    expect(lines.some((l) => /^git .*\bpush\b/.test(l))).toBe(true);
+    expect(lines.some((l) => /remote-http/.test(l))).toBe(true);
+    const all = lines.join('\n');
+    expect(all).not.toContain(TOKEN);
+    expect(all).not.toContain(Buffer.from(`oauth2:${TOKEN}`).toString('base64'));
   });
 
   it('refuses plans that touch other files, and a missing branch', async () => {
