@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../../../dev/net';
+import { freePort, isPortOpen } from '../../../dev/net';
 import { GitAuthError, GitHostKeyError, GitRepositoryNotFoundError, GitUnreachableError, type GitSshAuth } from '../../../reconciler/git';
 import { lockDecisions, lockWriteBack, writeBack } from '../../../reconciler/images/git';
 import { GitCache, headOf, removeTree } from '../../../reconciler/source';
@@ -118,5 +118,12 @@ describe('git over ssh (key file + known_hosts, StrictHostKeyChecking=yes)', () 
     const down = await headOf(`ssh://git@127.0.0.1:${port}/fleet.git`, 'main', auth, { clock, retry: { attempts: 2 } }).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(GitUnreachableError);
     expect(down).toMatchObject({ attempts: 2 });
+  });
+
+  it('leaves no server behind when stopped', async () => {
+    expect(await isPortOpen(server.port)).toBe(true);
+    await server.stop();
+    expect(await isPortOpen(server.port)).toBe(false);
+    expect(descendantCommandLines().filter((c) => (c[0] ?? '').endsWith('ssh-git-server'))).toEqual([]);
   });
 });
