@@ -318,7 +318,7 @@ export class GitCache {
     for (const e of doomed) {
       // Renamed first (atomic) so nobody can pick up a half-removed checkout.
       const trash = path.join(this.checkoutsDir(key), `.tmp-trash-${randomBytes(6).toString('hex')}`);
-      await fs.rename(e.dir, trash).then(() => removeTree(trash), () => undefined);
+      await fs.rename(e.dir, trash).then(() => removeGarbage(trash), () => undefined);
     }
     await this.repoLocks.run(key, async () => {
       const repo = this.repoDir(key);
@@ -348,11 +348,11 @@ export class GitCache {
     for (const key of await fs.readdir(path.join(this.dir, 'checkouts')).catch(() => [] as string[])) {
       const base = this.checkoutsDir(key);
       for (const name of await fs.readdir(base).catch(() => [] as string[])) {
-        if (name.startsWith('.tmp-') && (await stale(path.join(base, name)))) await removeTree(path.join(base, name));
+        if (name.startsWith('.tmp-') && (await stale(path.join(base, name)))) await removeGarbage(path.join(base, name));
       }
     }
     for (const name of await fs.readdir(path.join(this.dir, 'repos')).catch(() => [] as string[])) {
-      if (/\.git\.tmp-/.test(name) && (await stale(path.join(this.dir, 'repos', name)))) await removeTree(path.join(this.dir, 'repos', name));
+      if (/\.git\.tmp-/.test(name) && (await stale(path.join(this.dir, 'repos', name)))) await removeGarbage(path.join(this.dir, 'repos', name));
     }
   }
 }
@@ -389,6 +389,20 @@ async function makeReadOnly(dir: string): Promise<void> {
     }
   }
   await fs.chmod(dir, 0o555);
+}
+
+/**
+ * Removes a leftover (an interrupted build, a pruned checkout). Never returned to anyone, so a
+ * failure (a process killed mid-checkout whose git child still writes into it) only delays the
+ * removal to the next `open()` or prune; it must not fail the checkout that triggered it.
+ */
+async function removeGarbage(dir: string): Promise<boolean> {
+  try {
+    await removeTree(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Removes a directory made read-only by {@link makeReadOnly} (directories need their write bit back first). */

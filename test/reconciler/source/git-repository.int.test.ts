@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { processTree } from '../../../dev/linux-proc';
 import { freePort } from '../../../dev/net';
 import {
   GitAuthError,
@@ -316,7 +317,16 @@ describe('GitCache', () => {
       }
       await new Promise((res) => setTimeout(res, 5));
     }
-    process.kill(-(child.pid as number), 'SIGKILL');
+    // Kill the whole tree at once, as a pod or a systemd unit dies (git runs in its own process
+    // groups). Stopped first, so it cannot start another git between listing and killing.
+    process.kill(child.pid as number, 'SIGSTOP');
+    for (const p of processTree([child.pid as number])) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     await new Promise((res) => child.once('exit', res));
     expect(sawTemp).toBe(true);
 
