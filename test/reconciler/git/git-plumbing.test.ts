@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import {
   DEFAULT_GIT_RETRY,
   GitConfigError,
+  KeyedMutex,
   REDACTED,
   classifyGitFailure,
   displayGitUrl,
@@ -199,5 +200,27 @@ describe('gitBackoffDelay', () => {
     const opts = { ...DEFAULT_GIT_RETRY, baseDelayMs: 100, maxDelayMs: 1000 };
     expect([1, 2, 3, 4, 5].map((r) => gitBackoffDelay(r, opts, () => 0))).toEqual([50, 100, 200, 400, 500]);
     expect([1, 2, 3, 4, 5].map((r) => gitBackoffDelay(r, opts, () => 0.999999))).toEqual([100, 200, 400, 800, 1000]);
+  });
+});
+
+describe('KeyedMutex', () => {
+  it('runs work of one key one at a time, in order, and other keys in parallel; a failure does not block the next', async () => {
+    const m = new KeyedMutex();
+    const log: string[] = [];
+    const step = (name: string, ms: number, fail = false) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${name}`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const a1 = m.run('a', step('a1', 30, true));
+    const a2 = m.run('a', step('a2', 5));
+    const b1 = m.run('b', step('b1', 5));
+    await expect(a1).rejects.toThrow('a1');
+    await expect(a2).resolves.toBe('a2');
+    await expect(b1).resolves.toBe('b1');
+    expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
+    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
   });
 });
