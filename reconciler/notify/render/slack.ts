@@ -5,7 +5,8 @@ import { USER_AGENT, type OutgoingRequest } from './outgoing-request';
 
 /**
  * Slack incoming-webhook messages (also accepted by Mattermost and Rocket.Chat's Slack-compatible
- * hooks): `text` is the one-line title (what notifications and old clients show), `blocks` lay
+ * hooks). Everything taken from an event is escaped, so a reason quoting `<!channel>` cannot ping
+ * a channel. `text` is the one-line title (what notifications and old clients show), `blocks` lay
  * out the title, the facts (app, site, old -> new tag and digest, commit), the details and a
  * footer with the kind, severity and event id.
  */
@@ -51,7 +52,8 @@ export function slackPayload(event: FluxOpsEvent): SlackPayload {
   }
   if (d.lines.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(d.lines.map(slackEscape).join('\n'), SECTION_MAX) } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(`FluxOps ${event.kind} · ${event.severity} · ${event.occurredAt} · id ${event.id}`) }] });
-  return { text: d.title, blocks };
+  // `text` is what notifications show; Slack parses it as mrkdwn too, so it is escaped as well.
+  return { text: slackEscape(d.title), blocks };
 }
 
 /** Destination settings of a Slack webhook. */
