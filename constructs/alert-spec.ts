@@ -67,6 +67,14 @@ export function alertSpecs(fleet: Fleet, site?: string | Site): AlertSpec[] {
   return alerts.filter((a) => only === undefined || a.appliesToSite(only)).map((a) => toSpec(a, topology));
 }
 
+/**
+ * The specs that can concern `site` (no site filter, or the site is in it): for a reconciler that
+ * got every alert from an isolated synthesis and serves one site.
+ */
+export function alertSpecsForSite(specs: readonly AlertSpec[], site: string): AlertSpec[] {
+  return specs.filter((s) => s.filters.sites === undefined || s.filters.sites.includes(site));
+}
+
 function toSpec(alert: Alert, topology: FleetTopology): AlertSpec {
   const filters: AlertFilters = {
     ...(alert.apps.length > 0 ? { apps: alert.apps.map((x) => x.appName) } : {}),

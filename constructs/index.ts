@@ -127,7 +127,7 @@ export {
   GITHUB_API_URL,
   alertSecretConfigKey,
 } from './alert-provider';
-export { AlertSpec, AlertFilters, FleetTopology, alertSpecs, fleetTopology } from './alert-spec';
+export { AlertSpec, AlertFilters, FleetTopology, alertSpecs, alertSpecsForSite, fleetTopology } from './alert-spec';
 export { SecretReference } from './secret-reference';
 export { SynthWarning, SynthWarningCode } from './synth-warning';
 export { ResolvedImage, ImageResolution, resolveImage } from './resolve-image';
