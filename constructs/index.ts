@@ -136,7 +136,7 @@ export { checkImageLock, CheckImageLockOptions, LockProblem, LockProblemCode, DE
 export * from './commit-template';
 export * from './synth';
 export { AppRenderContext, RenderedApp, RenderedObject, ImageSetter, renderEdgeApp, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SITE_LABEL } from './render';
-export { FLUX_API, imagePolicySetter, toFluxSemverRange } from './flux';
+export { FLUX_API, FLUX_NOTIFICATION_API, imagePolicySetter, toFluxSemverRange } from './flux';
 export {
   Architecture,
   KNOWN_ARCHITECTURES,
