@@ -67,17 +67,28 @@ export class DestinationQueue {
       this.opts.onDropped(item, 'shutdown', 0);
       return false;
     }
+    if (!this.running) {
+      // Nothing in flight: this one takes the in-flight slot. Delivery starts on the next turn of
+      // the event loop: the first fetch() of a process loads undici (tens of milliseconds), which
+      // must not land inside the caller's notify().
+      this.running = true;
+      this.current = item;
+      setImmediate(() => void this.run(item));
+      return true;
+    }
     if (this.waiting.length >= this.opts.capacity) {
-      const victim = [...this.waiting, item].reduce((a, b) => (rank(b) < rank(a) || (rank(b) === rank(a) && b.seq < a.seq) ? b : a));
-      if (victim === item) {
+      // The oldest waiting request of the lowest severity goes, unless the new one is less severe
+      // than everything waiting (then the new one goes). One pass, no allocation: notify() pays it.
+      let victim = -1;
+      for (let i = 0; i < this.waiting.length; i++) if (victim < 0 || rank(this.waiting[i]) < rank(this.waiting[victim])) victim = i;
+      if (rank(item) < rank(this.waiting[victim])) {
         this.opts.onDropped(item, 'queue-full', 0);
         return false;
       }
-      this.waiting.splice(this.waiting.indexOf(victim), 1);
-      this.opts.onDropped(victim, 'queue-full', 0);
+      const [dropped] = this.waiting.splice(victim, 1);
+      this.opts.onDropped(dropped, 'queue-full', 0);
     }
     this.waiting.push(item);
-    if (!this.running) void this.run();
     return true;
   }
 
@@ -87,10 +98,9 @@ export class DestinationQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
+  private async run(first: QueueItem): Promise<void> {
     try {
-      for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) {
+      for (let item: QueueItem | undefined = first; item !== undefined; item = this.waiting.shift()) {
         if (this.opts.signal.aborted) {
           this.opts.onDropped(item, 'shutdown', 0);
           continue;
