@@ -4,9 +4,10 @@ import type { FluxOpsEvent } from '../events';
 import { USER_AGENT, type OutgoingRequest } from './outgoing-request';
 
 /**
- * Microsoft Teams messages as an Adaptive Card (version 1.4) in a `message` envelope: the format
- * Teams Workflows ("post to a channel when a webhook request is received") accept, and the one
- * that replaces the retired Office 365 connector MessageCards.
+ * Microsoft Teams messages. As Flux's `msteams` provider does: an Adaptive Card (version 1.4) in
+ * a `message` envelope, which Teams Workflows ("post to a channel when a webhook request is
+ * received") accept; and a legacy MessageCard when the URL is an Office 365 connector
+ * (`*.webhook.office.com`), which expects that format until its retirement.
  */
 
 /** An Adaptive Card element FluxOps uses. */
@@ -65,6 +66,40 @@ export function teamsPayload(event: FluxOpsEvent): TeamsPayload {
   };
 }
 
+/** Body of a request to a legacy Office 365 connector (`*.webhook.office.com`). */
+export interface TeamsMessageCard {
+  readonly '@type': 'MessageCard';
+  readonly '@context': 'https://schema.org/extensions';
+  readonly summary: string;
+  readonly themeColor: string;
+  readonly title: string;
+  readonly sections: readonly [{ readonly facts: readonly { readonly name: string; readonly value: string }[]; readonly text: string }];
+}
+
+const THEME: Readonly<Record<AlertSeverity, string>> = { info: '0076D7', warning: 'FFA500', error: 'FF0000' };
+
+/** The legacy connector message for an event. Pure. */
+export function teamsMessageCard(event: FluxOpsEvent): TeamsMessageCard {
+  const d = describeEvent(event);
+  return {
+    '@type': 'MessageCard',
+    '@context': 'https://schema.org/extensions',
+    summary: d.title,
+    themeColor: THEME[event.severity],
+    title: d.title,
+    sections: [{ facts: d.facts.map((f) => ({ name: f.label, value: f.value })), text: [...d.lines, `FluxOps ${event.kind} · ${event.severity} · id ${event.id}`].join('\n\n') }],
+  };
+}
+
+/** Whether a Teams URL is a legacy Office 365 connector (which takes MessageCards). */
+export function isOffice365Connector(url: string): boolean {
+  try {
+    return new URL(url).hostname.endsWith('.webhook.office.com');
+  } catch {
+    return false;
+  }
+}
+
 /** Destination settings of a Teams webhook. */
 export interface TeamsTarget {
   /** Webhook URL (secret). */
@@ -79,7 +114,7 @@ export function renderTeams(event: FluxOpsEvent, target: TeamsTarget): OutgoingR
     method: 'POST',
     url: target.url,
     headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': USER_AGENT },
-    body: JSON.stringify(teamsPayload(event)),
+    body: JSON.stringify(isOffice365Connector(target.url) ? teamsMessageCard(event) : teamsPayload(event)),
     target: `teams ${target.name}`,
   };
 }

@@ -4,6 +4,7 @@ import {
   MAX_DESCRIPTION,
   commitStatusesFor,
   describeEvent,
+  isOffice365Connector,
   renderCommitStatus,
   renderCommitStatuses,
   renderSlack,
@@ -13,6 +14,7 @@ import {
   secretRedactor,
   slackEscape,
   slackPayload,
+  teamsMessageCard,
   teamsPayload,
   webhookPayload,
   webhookSignature,
@@ -133,6 +135,16 @@ describe('Teams', () => {
     expect(p).toMatchSnapshot();
     expect(renderTeams(events.failed(), { url: 'https://x.example/webhook', name: 'ops-teams' }).target).toBe('teams ops-teams');
     expect((teamsPayload(events.failed()).attachments[0].content.body[0] as Json).color).toBe('Attention');
+  });
+
+  test('a legacy Office 365 connector URL gets a MessageCard, as Flux does', () => {
+    const legacy = renderTeams(events.failed(), { url: 'https://acme.webhook.office.com/webhookb2/abc/IncomingWebhook/def', name: 'old-teams' });
+    const card = JSON.parse(legacy.body) as Json;
+    expect(card).toMatchObject({ '@type': 'MessageCard', themeColor: 'FF0000', title: describeEvent(events.failed()).title });
+    expect(card.sections[0].facts).toContainEqual({ name: 'Error', value: 'health-check-failed' });
+    expect(teamsMessageCard(events.updated()).themeColor).toBe('0076D7');
+    expect(isOffice365Connector('https://prod-00.westus.logic.azure.com/workflows/x')).toBe(false);
+    expect(JSON.parse(renderTeams(events.failed(), { url: 'https://prod-00.westus.logic.azure.com/workflows/x', name: 't' }).body).type).toBe('message');
   });
 });
 
