@@ -9,7 +9,6 @@ import {
   SYSTEM_NOTIFY_CLOCK,
   createNotifier,
   webhookPayload,
-  type FluxOpsEvent,
   type Notifier,
   type NotifierOptions,
   type NotifyClock,
@@ -133,7 +132,9 @@ describe('Notifier against real HTTP receivers on 127.0.0.1', () => {
       n.notify(events.updated({ to: { tag } }));
       durations.push(performance.now() - t);
     }
-    expect(Math.max(firstCallMs, ...durations)).toBeLessThan(50);
+    // "At once" means far from anything network-bound: the attempt timeout is 300 ms and the
+    // receiver holds the answer 2 s. (Typical: well under 1 ms; bench/notify.ts has the figures.)
+    expect(Math.max(firstCallMs, ...durations)).toBeLessThan(200);
     await n.whenIdle();
     expect(n.stats()).toMatchObject({ delivered: 4, destinations: [expect.objectContaining({ retries: 1 })] });
     expect(clock.waits).toEqual([38]);
@@ -300,5 +301,3 @@ async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-
-export type { FluxOpsEvent };
