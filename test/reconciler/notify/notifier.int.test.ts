@@ -167,6 +167,17 @@ describe('Notifier against real HTTP receivers on 127.0.0.1', () => {
     expect(n.stats().delivered).toBe(1);
   });
 
+  test('a redirect is not followed: the signed body goes nowhere else, and the drop says why', async () => {
+    const elsewhere = await receiver(() => ({ status: 200 }));
+    const r = await receiver(() => ({ status: 307, headers: { Location: `${elsewhere.origin}/stolen` } }));
+    const { n } = notifier([hook()], hookSecrets(r.origin));
+    n.notify(events.failed());
+    await n.whenIdle();
+    expect(r.requests).toHaveLength(1);
+    expect(elsewhere.requests).toHaveLength(0);
+    expect(n.drops()).toEqual([expect.objectContaining({ reason: 'rejected', attempts: 1, detail: 'HTTP 307' })]);
+  });
+
   test('a full queue reports what it dropped; the rest is delivered in order', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
