@@ -14,6 +14,7 @@ import {
   ImageLock,
   ImageLockError,
   SynthWarning,
+  alertSpecs,
   checkImageLock,
   emptyImageLock,
   parseImageLock,
@@ -201,7 +202,7 @@ function run(req: SynthRequest): SynthResponse {
         images: r.images,
       };
     });
-    const payload: SynthPayload = { fleet: fleet.fleetName, sites, results, policies: policiesOf(fleet), lock: { found, problems: lockProblems } };
+    const payload: SynthPayload = { fleet: fleet.fleetName, sites, results, policies: policiesOf(fleet), alerts: alertSpecs(fleet), lock: { found, problems: lockProblems } };
     return { protocol: SYNTH_PROTOCOL, ok: true, payload };
   } catch (err) {
     return fail('synthesize', err, req.configDir);

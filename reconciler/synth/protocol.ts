@@ -1,4 +1,4 @@
-import type { ImageUse, SynthFlavor, SynthWarning } from '../../constructs';
+import type { AlertSpec, ImageUse, SynthFlavor, SynthWarning } from '../../constructs';
 
 /**
  * What the synthesis child and its parent exchange. The parent writes one {@link SynthRequest}
@@ -95,6 +95,8 @@ export interface SynthPayload {
   readonly sites: readonly string[];
   readonly results: readonly SiteSynthData[];
   readonly policies: readonly PolicyData[];
+  /** The fleet's alerts as plain data (every site's; `alertSpecsForSite` narrows them) for `reconciler/notify`. */
+  readonly alerts: readonly AlertSpec[];
   /** Whether the lock file exists; problems found in it (warnings in lenient mode). */
   readonly lock: { readonly found: boolean; readonly problems: readonly SynthProblem[] };
 }
