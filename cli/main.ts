@@ -2,6 +2,7 @@ import { Command } from 'commander';
 
 import { FluxOpsError } from '../errors';
 
+import { registerBootstrapCommand } from './bootstrap';
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
 import { registerReconcileCommand } from './reconcile';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSynthCommand(program);
   registerDiffCommand(program);
   registerReconcileCommand(program);
+  registerBootstrapCommand(program);
   registerSiteStatusCommands(program);
   registerStackCommands(program);
   return program;
