@@ -258,7 +258,7 @@ function interpret(outcome: ChildOutcome, source: SynthSource): SynthResponse {
 
 function isPayload(p: unknown): p is SynthPayload {
   const x = p as SynthPayload | undefined;
-  return !!x && typeof x.fleet === 'string' && Array.isArray(x.results) && Array.isArray(x.policies) && Array.isArray(x.alerts) && Array.isArray(x.sites) && !!x.lock;
+  return !!x && typeof x.fleet === 'string' && Array.isArray(x.results) && Array.isArray(x.policies) && Array.isArray(x.alerts) && Array.isArray(x.automations) && Array.isArray(x.repositories) && Array.isArray(x.sites) && !!x.lock;
 }
 
 function kindOf(stage: SynthStage, code: string): SynthFailureKind {
