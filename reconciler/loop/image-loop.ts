@@ -164,6 +164,7 @@ export class ImageAutomationLoop {
       if (updates.length === 0) return this.done({ runId, scans, pushed: [] });
       for (const s of updates) log.info({ event: 'image-chosen', policy: s.policy, from: s.locked?.tag ?? null, to: s.selection.selected!.tag, digest: s.selection.selected!.digest }, `${s.policy}: ${s.locked?.tag ?? '(none)'} -> ${s.selection.selected!.tag}`);
       if (this.opts.dryRun) return this.done({ runId, scans, pushed: [] });
+      if (this.opts.workDir) fs.mkdirSync(this.opts.workDir, { recursive: true, mode: 0o700 });
       const results = await updateImages({
         automations: synth.automations,
         scans,
