@@ -11,7 +11,7 @@ import { scanImages, updateImages, type PolicyScan } from '../images/automation'
 import type { RegistryClient } from '../images/registry';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
-import { synthesizeIsolated, type IsolatedSynthResult } from '../synth';
+import { synthesizeIsolated, type IsolatedSynthResult, type SynthPool } from '../synth';
 import type { ConfigSource } from './site-reconciler';
 
 /** Image events for notifications (see reconciler/notify). */
@@ -49,6 +49,8 @@ export interface ImageAutomationLoopOptions {
   /** Only report what would be committed. */
   readonly dryRun?: boolean;
   readonly fleetEnv?: Readonly<Record<string, string>>;
+  /** Pre-spawned synthesis children (see SynthPool). */
+  readonly synthPool?: SynthPool;
   readonly logger: Logger;
   readonly metrics?: ReconcilerMetrics;
   /** Called after a push to the followed branch: the site loop looks at once. */
@@ -137,7 +139,7 @@ export class ImageAutomationLoop {
       if (!this.cached || this.cached.commit !== head) {
         const dir = await this.opts.source.checkout(head);
         const configDir = path.join(dir, this.opts.configPath ?? '.');
-        const synth = await synthesizeIsolated({ configDir, site: this.opts.site, repo: this.opts.source.url, commit: head, lockMode: 'lenient', ...(this.opts.fleetEnv ? { fleetEnv: this.opts.fleetEnv } : {}) });
+        const synth = await synthesizeIsolated({ configDir, site: this.opts.site, repo: this.opts.source.url, commit: head, lockMode: 'lenient', ...(this.opts.fleetEnv ? { fleetEnv: this.opts.fleetEnv } : {}), ...(this.opts.synthPool ? { pool: this.opts.synthPool } : {}) });
         const lockPath = path.join(configDir, IMAGE_LOCK_FILE);
         const lock = fs.existsSync(lockPath) ? parseImageLock(fs.readFileSync(lockPath, 'utf8'), `${this.opts.source.url}@${head.slice(0, 12)}:${IMAGE_LOCK_FILE}`) : emptyImageLock();
         this.cached = { commit: head, synth, lock };

@@ -15,6 +15,7 @@ import { metricsRoute } from '../status/metrics-route';
 import { ReconcileConfigError, parseDuration, readSecretFile, type ReconcileConfig } from './reconcile-config';
 import { SiteReconciler, type ConfigSource, type LoopEvent, type RunOutcome } from './site-reconciler';
 import { ImageAutomationLoop, type ImageLoopEvent } from './image-loop';
+import { SynthPool } from '../synth';
 import { gitAuthOf } from './source-factory';
 import { RegistryClient, parseDockerConfigText } from '../images/registry';
 import { createRegistryPushReceiver, imagePushMatches, registryPushRoute } from '../images/notifications';
@@ -61,6 +62,9 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
   const kube = await KubeClient.connect({ ...(kubeconfigContents !== undefined ? { kubeconfigContents } : {}), ...(cfg.context ? { context: cfg.context } : {}) });
   const metrics = new ReconcilerMetrics();
   metrics.initSite?.(cfg.site);
+  // One synthesis child waits, loaded, for the next commit (the loops share it).
+  const synthPool = new SynthPool({ fleetEnv: cfg.fleetEnv });
+  synthPool.refill();
   const source = await opts.sourceFactory(cfg, path.join(settings.stateDir, 'git'), logger);
   const reconciler = new SiteReconciler({
     site: cfg.site,
@@ -79,6 +83,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     logger,
     metrics,
     fleetEnv: cfg.fleetEnv,
+    synthPool,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
 
@@ -94,6 +99,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
       registry: opts.registry ?? new RegistryClient(credentials ? { credentials } : {}),
       dryRun: cfg.dryRun,
       fleetEnv: cfg.fleetEnv,
+      synthPool,
       logger,
       metrics,
       workDir: path.join(settings.stateDir, 'write-back'),
@@ -154,6 +160,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     async stop() {
       await images?.stop();
       await reconciler.stop();
+      synthPool.close();
       await server?.close();
       kube.close();
     },

@@ -15,7 +15,7 @@ import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../depl
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
 import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRecord, type SiteStatus } from '../status/site-status';
-import { SynthesisError, synthesizeIsolated } from '../synth';
+import { SynthesisError, synthesizeIsolated, type SynthPool } from '../synth';
 
 /** Where the loop gets commits from (a Git remote and branch). */
 export interface ConfigSource {
@@ -77,6 +77,8 @@ export interface SiteReconcilerOptions {
   readonly logger: Logger;
   readonly metrics?: ReconcilerMetrics;
   readonly fleetEnv?: Readonly<Record<string, string>>;
+  /** Pre-spawned synthesis children (see SynthPool). */
+  readonly synthPool?: SynthPool;
   /** Notification hook; must not throw or block. */
   readonly onEvent?: (e: LoopEvent) => void;
 }
@@ -253,6 +255,7 @@ export class SiteReconciler {
         commit,
         lockMode: 'strict',
         ...(this.opts.fleetEnv ? { fleetEnv: this.opts.fleetEnv } : {}),
+        ...(this.opts.synthPool ? { pool: this.opts.synthPool } : {}),
       });
       const siteSynth = synth.site(this.opts.site);
       refuseDowngrades(await findDowngrades(siteSynth.images, synth.policies, this.opts.site, (ref) => this.opts.kube.get(ref)));

@@ -244,6 +244,13 @@ function main(): void {
     respond(fail('load', err, '/'));
     return;
   }
+  // The child was spawned before its request (a warm pool): work in the checkout from now on.
+  try {
+    process.chdir(req.configDir);
+  } catch (err) {
+    respond(fail('load', err, req.configDir));
+    return;
+  }
   process.on('uncaughtException', (err) => {
     respond(fail('build', err, req.configDir));
     process.exit(70);
