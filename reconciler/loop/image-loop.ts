@@ -11,7 +11,8 @@ import { scanImages, updateImages, type PolicyScan } from '../images/automation'
 import type { RegistryClient } from '../images/registry';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
-import { synthesizeIsolated, type IsolatedSynthResult, type SynthPool } from '../synth';
+import { SynthesisError, type IsolatedSynthResult } from '../synth';
+import type { CommitSynthesizer } from './commit-synthesizer';
 import type { ConfigSource } from './site-reconciler';
 
 /** Image events for notifications (see reconciler/notify). */
@@ -49,8 +50,8 @@ export interface ImageAutomationLoopOptions {
   /** Only report what would be committed. */
   readonly dryRun?: boolean;
   readonly fleetEnv?: Readonly<Record<string, string>>;
-  /** Pre-spawned synthesis children (see SynthPool). */
-  readonly synthPool?: SynthPool;
+  /** Shared per-commit synthesis (with the site loop). */
+  readonly synthesizer: CommitSynthesizer;
   readonly logger: Logger;
   readonly metrics?: ReconcilerMetrics;
   /** Called after a push to the followed branch: the site loop looks at once. */
@@ -137,9 +138,13 @@ export class ImageAutomationLoop {
     try {
       const head = await this.opts.source.head();
       if (!this.cached || this.cached.commit !== head) {
-        const dir = await this.opts.source.checkout(head);
-        const configDir = path.join(dir, this.opts.configPath ?? '.');
-        const synth = await synthesizeIsolated({ configDir, site: this.opts.site, repo: this.opts.source.url, commit: head, lockMode: 'lenient', ...(this.opts.fleetEnv ? { fleetEnv: this.opts.fleetEnv } : {}), ...(this.opts.synthPool ? { pool: this.opts.synthPool } : {}) });
+        const configDir = await this.opts.synthesizer.configDir(head);
+        // The site loop needs the strict synthesis of the same commit: share it. A lock that
+        // does not pass is what image automation may be about to fix: read it leniently then.
+        const synth = await this.opts.synthesizer.synthesize(head, 'strict').catch((err: unknown) => {
+          if (err instanceof SynthesisError && err.kind === 'invalid-lock') return this.opts.synthesizer.synthesize(head, 'lenient');
+          throw err;
+        });
         const lockPath = path.join(configDir, IMAGE_LOCK_FILE);
         const lock = fs.existsSync(lockPath) ? parseImageLock(fs.readFileSync(lockPath, 'utf8'), `${this.opts.source.url}@${head.slice(0, 12)}:${IMAGE_LOCK_FILE}`) : emptyImageLock();
         this.cached = { commit: head, synth, lock };

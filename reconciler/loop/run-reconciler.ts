@@ -16,6 +16,7 @@ import { ReconcileConfigError, parseDuration, readSecretFile, type ReconcileConf
 import { SiteReconciler, type ConfigSource, type LoopEvent, type RunOutcome } from './site-reconciler';
 import { ImageAutomationLoop, type ImageLoopEvent } from './image-loop';
 import { SynthPool } from '../synth';
+import { CommitSynthesizer } from './commit-synthesizer';
 import { gitAuthOf } from './source-factory';
 import { RegistryClient, parseDockerConfigText } from '../images/registry';
 import { createRegistryPushReceiver, imagePushMatches, registryPushRoute } from '../images/notifications';
@@ -66,6 +67,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
   const synthPool = new SynthPool({ fleetEnv: cfg.fleetEnv });
   synthPool.refill();
   const source = await opts.sourceFactory(cfg, path.join(settings.stateDir, 'git'), logger);
+  const synthesizer = new CommitSynthesizer({ source, site: cfg.site, configPath: cfg.repository.path, fleetEnv: cfg.fleetEnv, pool: synthPool });
   const reconciler = new SiteReconciler({
     site: cfg.site,
     source,
@@ -83,7 +85,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     logger,
     metrics,
     fleetEnv: cfg.fleetEnv,
-    synthPool,
+    synthesizer,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
 
@@ -99,7 +101,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
       registry: opts.registry ?? new RegistryClient(credentials ? { credentials } : {}),
       dryRun: cfg.dryRun,
       fleetEnv: cfg.fleetEnv,
-      synthPool,
+      synthesizer,
       logger,
       metrics,
       workDir: path.join(settings.stateDir, 'write-back'),
