@@ -14,6 +14,8 @@ export interface CommitSynthesizerOptions {
   readonly pool?: SynthPool;
   /** Results kept (the newest commits). @default 4 */
   readonly keep?: number;
+  /** Told of every successful synthesis (the notification hub takes the commit's alerts from it). */
+  readonly onSynthesized?: (commit: string, result: IsolatedSynthResult) => void;
 }
 
 /**
@@ -48,6 +50,7 @@ export class CommitSynthesizer {
           ...(this.opts.pool ? { pool: this.opts.pool } : {}),
         }))();
       this.results.set(key, result);
+      result.then((r) => this.opts.onSynthesized?.(commit, r)).catch(() => undefined);
       // Faults that are not about the commit (a checkout that failed) are not remembered.
       result.catch((err: unknown) => {
         if (!(err instanceof Error) || err.name !== 'SynthesisError') this.results.delete(key);

@@ -17,6 +17,7 @@ import { SiteReconciler, type ConfigSource, type LoopEvent, type RunOutcome } fr
 import { ImageAutomationLoop, type ImageLoopEvent } from './image-loop';
 import { SynthPool } from '../synth';
 import { CommitSynthesizer } from './commit-synthesizer';
+import { NotificationHub } from './notification-hub';
 import { gitAuthOf } from './source-factory';
 import { RegistryClient, parseDockerConfigText } from '../images/registry';
 import { createRegistryPushReceiver, imagePushMatches, registryPushRoute } from '../images/notifications';
@@ -67,7 +68,21 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
   const synthPool = new SynthPool({ fleetEnv: cfg.fleetEnv });
   synthPool.refill();
   const source = await opts.sourceFactory(cfg, path.join(settings.stateDir, 'git'), logger);
-  const synthesizer = new CommitSynthesizer({ source, site: cfg.site, configPath: cfg.repository.path, fleetEnv: cfg.fleetEnv, pool: synthPool });
+  const workDir = path.join(settings.stateDir, 'workspaces', cfg.site);
+  const hub = new NotificationHub({ site: cfg.site, repository: source.url, branch: cfg.repository.branch, settings, workDir, logger, registry: metrics.registry });
+  const onEvent = (e: LoopEvent | ImageLoopEvent) => {
+    hub.emit(e);
+    opts.onEvent?.(e);
+  };
+  const synthesizer = new CommitSynthesizer({
+    source,
+    site: cfg.site,
+    configPath: cfg.repository.path,
+    fleetEnv: cfg.fleetEnv,
+    pool: synthPool,
+    // The Alerts of the newest commit are the ones in force.
+    onSynthesized: (_commit, result) => hub.useAlerts(result.alerts),
+  });
   const reconciler = new SiteReconciler({
     site: cfg.site,
     source,
@@ -76,7 +91,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     ...(kubeconfigContents !== undefined ? { kubeconfig: kubeconfigContents } : {}),
     ...(cfg.context ? { context: cfg.context } : {}),
     settings,
-    workDir: path.join(settings.stateDir, 'workspaces', cfg.site),
+    workDir,
     identity: reconcilerIdentity(settings.stateDir, cfg.site),
     intervalMs: parseDuration(cfg.interval, 'interval', 'settings'),
     driftIntervalMs: parseDuration(cfg.driftInterval, 'driftInterval', 'settings'),
@@ -86,7 +101,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     metrics,
     fleetEnv: cfg.fleetEnv,
     synthesizer,
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    onEvent,
   });
 
   let images: ImageAutomationLoop | undefined;
@@ -107,7 +122,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
       workDir: path.join(settings.stateDir, 'write-back'),
       // The site loop looks at the commit that was just pushed, at once.
       onPushed: () => void reconciler.fire('webhook'),
-      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      onEvent,
     });
   }
 
@@ -163,6 +178,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
       await images?.stop();
       await reconciler.stop();
       synthPool.close();
+      await hub.close();
       await server?.close();
       kube.close();
     },

@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -15,12 +17,13 @@ import { startReconciler, type RunningReconciler } from '../../../reconciler/loo
 import { gitSourceFactory } from '../../../reconciler/loop/source-factory';
 import type { LoopEvent } from '../../../reconciler/loop/site-reconciler';
 import { resolvePulumiSettings } from '../../../stacks/pulumi-env';
+import { openSiteStack } from '../../../stacks/workspace';
 
 const SITE = 'img-site';
 const NS = 'img-apps';
 
 const FLEET = `
-import { EdgeApp, GitSource, ImagePolicy, ImageRepository, ImageUpdateAutomation, Site, defineFleet } from 'fluxops/constructs';
+import { Alert, EdgeApp, GitSource, ImagePolicy, ImageRepository, ImageUpdateAutomation, Site, defineFleet } from 'fluxops/constructs';
 export default defineFleet({ name: 'img', namespace: '${NS}' }, (fleet) => {
   const source = new GitSource(fleet, 'config', { url: process.env.FLEET_GIT_URL!, ref: { kind: 'branch', name: 'main' } });
   const repo = new ImageRepository(fleet, 'gateway-repo', { name: 'gateway', image: \`\${process.env.FLEET_REGISTRY}/edge/gateway\`, insecure: true });
@@ -28,6 +31,7 @@ export default defineFleet({ name: 'img', namespace: '${NS}' }, (fleet) => {
   new ImageUpdateAutomation(fleet, 'images', { source, policies: [policy], author: { name: 'FluxOps Bot', email: 'bot@example.com' }, skipCi: true });
   const app = new EdgeApp(fleet, 'gateway', { replicas: 2, containers: [{ image: policy, ports: [{ name: 'http', port: 8080 }] }] });
   new Site(fleet, '${SITE}', { apps: [app] });
+  new Alert(fleet, 'hook', { provider: { kind: 'webhook', secretRef: 'hook' }, events: ['image.updated', 'image.refused', 'reconcile.succeeded'], severity: 'info' });
 });
 `;
 
@@ -36,7 +40,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   for (;;) {
     const v = await probe().catch(() => undefined);
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last log lines:\n${logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; warnings and errors:\n${(logs as Array<{ level?: number }>).filter((l) => (l.level ?? 0) >= 40).slice(-10).map((l) => JSON.stringify(l)).join("\n")}\nlast log lines:\n${logs.slice(-8).map((l) => JSON.stringify(l)).join("\n")}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -52,6 +56,9 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
   const logs: Array<Record<string, unknown>> = [];
   const events: Array<LoopEvent | ImageLoopEvent> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  // A real HTTP receiver for the fleet's Alert (a signed JSON webhook).
+  const received: Array<{ kind: string; [k: string]: unknown }> = [];
+  let receiver: http.Server;
 
   const pods = () => kube.list<KubeObject & { spec: { nodeName?: string; containers: Array<{ image: string }> }; status?: { phase?: string } }>('v1', 'Pod', { namespace: NS });
   const deploymentImage = async () => ((await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'gateway' })) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } } | undefined)?.spec.template.spec.containers[0].image;
@@ -72,6 +79,22 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
     await work.commit('fleet', { 'fleet.ts': FLEET, 'fluxops.lock.yaml': 'schemaVersion: 1\npolicies: {}\n' });
     await work.push();
     const settings = resolvePulumiSettings({ stateDir: path.join(dir, 'state'), passphrase: { kind: 'value', passphrase: 'images passphrase' }, cli: 'toolchain', env: {} });
+    receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        // Signed with the alert's HMAC key, over the exact body.
+        const expected = `sha256=${createHmac('sha256', 'hook hmac key').update(body).digest('hex')}`;
+        if (req.headers['x-fluxops-signature-256'] === expected) received.push((JSON.parse(body) as { event: { kind: string } }).event);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    // The alert's URL and HMAC key are secrets of the site's stack settings.
+    const stack = await openSiteStack({ site: SITE, settings, workDir: path.join(settings.stateDir, 'workspaces', SITE), program: async () => ({}) });
+    await stack.setConfig('fluxops:alerts.hook.url', { value: hookUrl, secret: true }, true);
+    await stack.setConfig('fluxops:alerts.hook.hmacKey', { value: 'hook hmac key', secret: true }, true);
     const config = resolveReconcileConfig([
       {
         source: 'test',
@@ -94,6 +117,7 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
 
   afterAll(async () => {
     await running?.stop();
+    await new Promise((r) => receiver?.close(r));
     kube?.close();
     await Promise.allSettled([cluster?.stop(), registry?.stop(), remote?.stop()]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -137,5 +161,9 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
     const changed = diff.split('\n').filter((l) => /^[-+]\s/.test(l));
     expect(changed.filter((l) => l.startsWith('+')).map((l) => l.replace(/:.*/, ''))).toEqual(['+    tag', '+    digest', '+    updatedAt']);
     expect(fs.readFileSync(path.join(work.dir, 'fluxops.lock.yaml'), 'utf8')).toContain('tag: 1.4.3');
+
+    // People are told: the update and the refusal reached the Alert's webhook.
+    await until('the notifications delivered', async () => received.some((e) => e.kind === 'image.updated' && (e as { to?: { tag?: string } }).to?.tag === '1.4.3') && received.some((e) => e.kind === 'image.refused'), logs, 30_000);
+    expect(received.find((e) => e.kind === 'image.refused')).toMatchObject({ policy: 'gateway', tag: '1.5.0', reasonCode: 'missing-platform' });
   }, 240_000);
 });
