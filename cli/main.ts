@@ -5,6 +5,7 @@ import { FluxOpsError } from '../errors';
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
 import { registerDevCommands } from './dev';
+import { registerInitCommand } from './init';
 import { registerStackCommands } from './stack';
 import { registerSynthCommand } from './synth';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDemoCommand(program);
   registerDevCommands(program);
+  registerInitCommand(program);
   registerSynthCommand(program);
   registerDiffCommand(program);
   registerStackCommands(program);

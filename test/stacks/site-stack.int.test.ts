@@ -120,7 +120,12 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   it('preview shows exactly a changed replica count and image; up applies them', async () => {
     writeFleet({ gatewayReplicas: 3, gatewayImage: 'registry.local/lab/gateway:1.1.0', withDashboard: true });
     const preview = await pulumi(['preview', '--diff']);
-    expect(preview.stdout).toMatch(/1 to update/);
+    // The Deployment, and the inventory ConfigMap that records each object's manifest hash.
+    expect(preview.stdout).toMatch(/2 to update/);
+    expect([...preview.stdout.matchAll(/^\s*~ (kubernetes:[\w/:]+): \(update\)\n\s*\[id=([^\]]+)\]/gm)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
+      'kubernetes:apps/v1:Deployment lab-apps/gateway',
+      'kubernetes:core/v1:ConfigMap fluxops-system/inventory-lab-site',
+    ]);
     expect(preview.stdout).toMatch(/~\s*replicas\s*:\s*2 => 3/);
     expect(preview.stdout).toMatch(/~\s*image\s*:\s*"registry\.local\/lab\/gateway:1\.0\.0" => "registry\.local\/lab\/gateway:1\.1\.0"/);
     // Exactly two leaf changes, nothing added or removed.
