@@ -82,12 +82,14 @@ jobs:
             npx fluxops diff --ref "$HEAD_REF" --site "$site" --kubeconfig "$kubeconfig" --context "$site" \
               --output markdown > "$RUNNER_TEMP/site.md" 2> "$RUNNER_TEMP/site.err" || code=$?
             cat "$RUNNER_TEMP/site.err" >&2
-            if [ "$code" -le 1 ]; then
+            # 0: no difference, 1: differences (a result, not a failure); anything else, or no output: an error
+            if [ "$code" -le 1 ] && [ -s "$RUNNER_TEMP/site.md" ]; then
               cat "$RUNNER_TEMP/site.md" >> "$comment"
             else
               failed=true
               echo "::error::fluxops diff failed for site $site (exit code $code)"
               {
+                # shellcheck disable=SC2016 # the backticks are Markdown
                 printf '### FluxOps diff for site `%s` failed (exit code %s)\n\n```\n' "$site" "$code"
                 tail -n 40 "$RUNNER_TEMP/site.err"
                 printf '```\n'

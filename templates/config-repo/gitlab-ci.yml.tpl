@@ -70,12 +70,14 @@ fluxops-diff:
         npx fluxops diff --ref "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME" --site "$site" --kubeconfig "$FLUXOPS_KUBECONFIG" --context "$site" \
           --output markdown > site.md 2> site.err || code=$?
         cat site.err >&2
-        if [ "$code" -le 1 ]; then
+        # 0: no difference, 1: differences (a result, not a failure); anything else, or no output: an error
+        if [ "$code" -le 1 ] && [ -s site.md ]; then
           cat site.md >> fluxops-diff.md
         else
           failed=true
           echo "error: fluxops diff failed for site $site (exit code $code)"
           {
+            # shellcheck disable=SC2016 # the backticks are Markdown
             printf '### FluxOps diff for site `%s` failed (exit code %s)\n\n```\n' "$site" "$code"
             tail -n 40 site.err
             printf '```\n'
