@@ -24,7 +24,7 @@ export class InitOptionError extends FluxOpsError {
 }
 
 function describe(p: InitOptionProblem): string {
-  return `${p.option} ${JSON.stringify(p.value)}: ${p.reason}`;
+  return p.value === undefined ? `${p.option}: ${p.reason}` : `${p.option} ${JSON.stringify(p.value)}: ${p.reason}`;
 }
 
 /** `fluxops init` would overwrite files that exist (and `--force` was not given); nothing was written. */
