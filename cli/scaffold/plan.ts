@@ -32,8 +32,9 @@ export const CONFIG_REPO_FILES: ReadonlyArray<{ readonly path: string; readonly 
   { path: '.gitlab-ci.yml', template: 'config-repo/gitlab-ci.yml.tpl' },
 ];
 
-/** The per-site stack settings template (`Pulumi.<site>.yaml`) and the per-site fragment of fleet.ts. */
+/** The template of each site's stack settings, `Pulumi.<site>.yaml`. */
 export const SITE_STACK_TEMPLATE = 'config-repo/Pulumi.site.yaml.tpl';
+/** The fragment of fleet.ts rendered once per site (its `new Site(...)`), joined into `@@sites@@`. */
 export const SITE_FRAGMENT_TEMPLATE = 'config-repo/fleet-site.ts.tpl';
 
 /** Target path -> template of an application repository. */

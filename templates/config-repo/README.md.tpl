@@ -33,7 +33,7 @@ Sites: @@siteListMarkdown@@.
 2. Push:
 
    ```sh
-   git init -b @@branch@@                     # if this is not a Git repository yet
+   git init -b @@branch@@      # only if this is not a Git repository yet
    git add -A && git commit -m "FluxOps config repository for @@fleet@@"
    git remote add origin @@gitUrl@@
    git push -u origin @@branch@@
