@@ -555,9 +555,13 @@ describe('fluxops init: a config repository', () => {
       expect(dep.metadata.labels['fluxops.dev/site']).toBe('factory-a');
       const destroy = await pulumi('destroy', '-s', 'factory-a', '--yes', '--skip-preview');
       expect(destroy.stdout).toMatch(/deleted/);
-      // With who wrote it last, should it ever still be there (seen once under heavy load; see notes).
-      const left = await cluster.kubectl(['-n', 'edge-apps', 'get', 'deployment', 'sensor-gateway', '-o', 'yaml', '--show-managed-fields']).catch((e: Error) => e.message);
-      expect(left).toMatch(/NotFound/);
+      // Objects are not awaited (skipAwait), so a Deployment may still be finishing its deletion.
+      // Should it stay, the failure shows the object with its managed fields (see notes).
+      const gone = await cluster.kubectl(['-n', 'edge-apps', 'wait', '--for=delete', 'deployment/sensor-gateway', '--timeout=60s']).then(
+        () => 'deleted',
+        async () => cluster.kubectl(['-n', 'edge-apps', 'get', 'deployment', 'sensor-gateway', '-o', 'yaml', '--show-managed-fields']).catch((e: Error) => e.message),
+      );
+      expect(gone).toBe('deleted');
     }, 300_000);
 
     it('the README\'s first deploy: npx fluxops up --site factory-a --kubeconfig … --context factory-a, with the stack settings in the repository', async () => {
