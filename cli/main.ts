@@ -8,6 +8,7 @@ import { registerDiffCommand } from './diff';
 import { registerReconcileCommand } from './reconcile';
 import { registerSiteStatusCommands } from './site-status';
 import { registerDevCommands } from './dev';
+import { registerInitCommand } from './init';
 import { registerStackCommands } from './stack';
 import { registerSynthCommand } from './synth';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDemoCommand(program);
   registerDevCommands(program);
+  registerInitCommand(program);
   registerSynthCommand(program);
   registerDiffCommand(program);
   registerReconcileCommand(program);

@@ -19,8 +19,9 @@ start_log() {
   fi
 }
 
-# Debian packages the tests and the demo use.
-pkgs=(git openssl ca-certificates docker-registry skopeo apache2-utils)
+# Debian packages the tests and the demo use (shellcheck: actionlint lints the shell scripts of the
+# workflows `fluxops init` generates with it, and the tests lint the GitLab job scripts).
+pkgs=(git openssl ca-certificates docker-registry skopeo apache2-utils shellcheck)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

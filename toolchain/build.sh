@@ -2,7 +2,8 @@
 # Builds the real components FluxOps runs against (Kubernetes control plane, kine, kwok, Pulumi
 # CLI, Node language host, Kubernetes provider) from their Go modules into a per-machine cache
 # keyed by the pinned versions in versions.env, plus the Flux CRDs the tests validate the flux
-# flavor against (pinned in flux-versions.env). Re-running it when the cache is complete does
+# flavor against (pinned in flux-versions.env) and actionlint, which the tests run on generated
+# workflows (pinned in lint-versions.env). Re-running it when the cache is complete does
 # nothing. Prints the bin directory on its last line of stdout.
 #
 # usage: build.sh [--quiet-if-cached] [step]
@@ -15,6 +16,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 # shellcheck source=/dev/null
 source "$here/flux-versions.env"
+# shellcheck source=/dev/null
+source "$here/lint-versions.env"
 # shellcheck source=../scripts/progress.sh
 source "$here/../scripts/progress.sh"
 
@@ -45,8 +48,15 @@ log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 done_marker() { echo "$root/.done-$1"; }
 is_done() { [ -f "$(done_marker "$1")" ]; }
 mark_done() { touch "$(done_marker "$1")"; }
-# A step's marker name; flux_crds carries the hash of its own pins (dev/toolchain.ts checks it).
-marker_for() { if [ "$1" = flux_crds ]; then echo "flux_crds-$flux_key"; else echo "$1"; fi; }
+# A step's marker name; flux_crds carries the hash of its own pins and actionlint its version
+# (toolchain/locate.ts checks both), so new pins there re-run only that step.
+marker_for() {
+  case "$1" in
+    flux_crds) echo "flux_crds-$flux_key" ;;
+    actionlint) echo "actionlint-$ACTIONLINT_VERSION" ;;
+    *) echo "$1" ;;
+  esac
+}
 # module_field <Dir|GoMod> <module@version>: a field of `go mod download -json`. With -json, Go
 # reports a failure inside the JSON on stdout; it is repeated on stderr so that it reaches the log.
 module_field() {
@@ -61,10 +71,10 @@ module_dir() { module_field Dir "$1"; }
 
 # The steps in build order, and how long each took on the 2-core development machine from empty
 # Go module and build caches (see README, Toolchain). Shown next to each step as what to expect.
-steps=(kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds)
+steps=(kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds actionlint)
 declare -A typical_seconds=(
   [kubernetes]=320 [kine]=98 [kwok]=61 [kwok_stages]=2 [pulumi]=184
-  [pulumi_language_nodejs]=17 [pulumi_kubernetes]=437 [flux_crds]=20
+  [pulumi_language_nodejs]=17 [pulumi_kubernetes]=437 [flux_crds]=20 [actionlint]=17
 )
 
 # --- Kubernetes control plane + kubectl -------------------------------------------------------
@@ -205,6 +215,14 @@ build_flux_crds() {
   done
   log "flux_crds: $(ls "$tmp" | wc -l) CRDs from Flux $FLUX_VERSION"
   rm -rf "$out"; mv "$tmp" "$out"
+}
+
+# --- actionlint (test tool: lints the GitHub Actions workflows `fluxops init` generates) ---------
+# A plain `go install` of the release tag: the module has no replace directives. The version shows
+# in `actionlint -version` (from the module's build info).
+build_actionlint() {
+  GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 }
 
 # Tests replace the step list and the build functions here (never the real toolchain).

@@ -7,6 +7,7 @@ import { FluxOpsError } from '../errors';
 
 const VERSIONS_FILE = path.join(__dirname, 'versions.env');
 const FLUX_VERSIONS_FILE = path.join(__dirname, 'flux-versions.env');
+const LINT_VERSIONS_FILE = path.join(__dirname, 'lint-versions.env');
 
 /** The pinned versions of the real components (from `toolchain/versions.env`). */
 export type ToolchainVersions = Readonly<Record<string, string>>;
@@ -27,6 +28,15 @@ export const TOOLCHAIN_BINARIES = [
 /** One of {@link TOOLCHAIN_BINARIES}. */
 export type ToolchainBinary = (typeof TOOLCHAIN_BINARIES)[number];
 
+/**
+ * Binaries the toolchain builds that nothing in FluxOps itself runs: linters the tests apply to
+ * generated files. Never in the default `need` list; ask with {@link LocateToolchainOptions.actionlint}.
+ */
+export const OPTIONAL_TOOLCHAIN_BINARIES = ['actionlint'] as const;
+
+/** One of {@link OPTIONAL_TOOLCHAIN_BINARIES}. */
+export type OptionalToolchainBinary = (typeof OPTIONAL_TOOLCHAIN_BINARIES)[number];
+
 /** What the local edge cluster needs. */
 export const CLUSTER_BINARIES: readonly ToolchainBinary[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kine', 'kwok'];
 
@@ -45,7 +55,7 @@ export interface Toolchain {
   readonly root: string;
   readonly binDir: string;
   /** Absolute path of a built binary. */
-  bin(name: ToolchainBinary): string;
+  bin(name: ToolchainBinary | OptionalToolchainBinary): string;
   /** kwok stage definitions (node heartbeat with lease, pod lifecycle) taken from kwok's module. */
   readonly kwokStages: string;
   /** The Flux versions the CRDs come from (from `toolchain/flux-versions.env`). */
@@ -57,6 +67,10 @@ export interface Toolchain {
   readonly fluxCrdsDir: string;
   /** Whether `fluxCrdsDir` is complete for the pins in `toolchain/flux-versions.env`. */
   hasFluxCrds(): boolean;
+  /** The linter versions (from `toolchain/lint-versions.env`). */
+  readonly lintVersions: ToolchainVersions;
+  /** Whether `bin('actionlint')` is built at the version pinned in `toolchain/lint-versions.env`. */
+  hasActionlint(): boolean;
 }
 
 /** Reads `toolchain/versions.env` (or another file of `NAME=value` lines). */
@@ -71,6 +85,11 @@ export function readVersions(file = VERSIONS_FILE): ToolchainVersions {
 
 /** Reads `toolchain/flux-versions.env`. */
 export function readFluxVersions(file = FLUX_VERSIONS_FILE): ToolchainVersions {
+  return readVersions(file);
+}
+
+/** Reads `toolchain/lint-versions.env`. */
+export function readLintVersions(file = LINT_VERSIONS_FILE): ToolchainVersions {
   return readVersions(file);
 }
 
@@ -89,6 +108,8 @@ export interface LocateToolchainOptions {
   readonly need?: readonly ToolchainBinary[];
   /** The Flux CRDs must exist too (tests of the flux flavor). @default false */
   readonly fluxCrds?: boolean;
+  /** actionlint must exist too, at the pinned version (tests of generated workflows). @default false */
+  readonly actionlint?: boolean;
 }
 
 /**
@@ -100,6 +121,7 @@ export interface LocateToolchainOptions {
 export function locateToolchain(opts: LocateToolchainOptions = {}): Toolchain {
   const versions = readVersions();
   const fluxVersions = readFluxVersions();
+  const lintVersions = readLintVersions();
   const key = fileKey(VERSIONS_FILE);
   const cacheRoot = process.env.FLUXOPS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fluxops');
   const root = path.join(cacheRoot, 'toolchain', key);
@@ -108,13 +130,19 @@ export function locateToolchain(opts: LocateToolchainOptions = {}): Toolchain {
   const fluxCrdsDir = path.join(root, 'flux-crds');
   // build.sh marks the step done only after the directory is complete, per hash of the Flux pins.
   const hasFluxCrds = (): boolean => fs.existsSync(path.join(root, `.done-flux_crds-${fileKey(FLUX_VERSIONS_FILE)}`)) && fs.existsSync(fluxCrdsDir);
+  // Same for actionlint, per pinned version: a binary of an older pin does not count.
+  const hasActionlint = (): boolean =>
+    fs.existsSync(path.join(root, `.done-actionlint-${lintVersions.ACTIONLINT_VERSION}`)) && fs.existsSync(path.join(binDir, 'actionlint'));
   if (opts.check ?? true) {
-    const missing: string[] = (opts.need ?? TOOLCHAIN_BINARIES).filter((b) => !fs.existsSync(path.join(binDir, b)));
-    if (!fs.existsSync(kwokStages)) missing.push('kwok/stages.yaml');
+    const need = opts.need ?? TOOLCHAIN_BINARIES;
+    const missing: string[] = need.filter((b) => !fs.existsSync(path.join(binDir, b)));
+    // The stages belong to kwok: a caller that needs no kwok (e.g. only actionlint) needs no stages.
+    if (need.includes('kwok') && !fs.existsSync(kwokStages)) missing.push('kwok/stages.yaml');
     if (opts.fluxCrds && !hasFluxCrds()) missing.push('flux-crds (`npm run toolchain -- flux_crds`)');
+    if (opts.actionlint && !hasActionlint()) missing.push(`actionlint ${lintVersions.ACTIONLINT_VERSION} (\`npm run toolchain -- actionlint\`)`);
     if (missing.length > 0) throw new ToolchainMissingError(missing, binDir);
   }
-  return { versions, root, binDir, kwokStages, fluxVersions, fluxCrdsDir, hasFluxCrds, bin: (name) => path.join(binDir, name) };
+  return { versions, root, binDir, kwokStages, fluxVersions, fluxCrdsDir, hasFluxCrds, lintVersions, hasActionlint, bin: (name) => path.join(binDir, name) };
 }
 
 /** The cache key build.sh derives from a pins file: sha256 of its significant lines, 12 hex digits. */

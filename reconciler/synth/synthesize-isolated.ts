@@ -382,6 +382,10 @@ function childEnv(parent: NodeJS.ProcessEnv, fleetEnv: Readonly<Record<string, s
   env.NODE_ENV = 'production';
   env.TS_NODE_TRANSPILE_ONLY = 'true';
   env.TS_NODE_SKIP_PROJECT = 'true';
+  // Without a project, ts-node ignores every path under node_modules relative to the working
+  // directory (the config repository). A config repository that installs FluxOps as a dependency
+  // (what `fluxops init` generates) runs FluxOps' own TypeScript from node_modules/fluxops/.
+  env.TS_NODE_SKIP_IGNORE = 'true';
   env.TS_NODE_COMPILER_OPTIONS = JSON.stringify({ module: 'commonjs', target: 'es2022', esModuleInterop: true, sourceMap: true });
   return env;
 }

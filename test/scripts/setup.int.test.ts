@@ -43,7 +43,7 @@ describe('scripts/setup.sh output', () => {
     repo = path.join(tmp, 'repo');
     state = path.join(tmp, 'state');
     cache = path.join(tmp, 'cache');
-    for (const f of ['scripts/setup.sh', 'scripts/progress.sh', 'toolchain/build.sh', 'toolchain/versions.env', 'toolchain/flux-versions.env', 'package-lock.json']) {
+    for (const f of ['scripts/setup.sh', 'scripts/progress.sh', 'toolchain/build.sh', 'toolchain/versions.env', 'toolchain/flux-versions.env', 'toolchain/lint-versions.env', 'package-lock.json']) {
       fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
       fs.copyFileSync(path.join(REPO, f), path.join(repo, f));
     }
@@ -81,8 +81,8 @@ describe('scripts/setup.sh output', () => {
     const root = fs.readdirSync(path.join(cache, 'toolchain'))[0]!;
     expect(first.lines).toEqual([
       `[setup] output of the steps below: ${path.join(cache, 'setup.log')}`,
-      '[setup] Debian packages (docker-registry skopeo): installing...',
-      '[setup] Debian packages (docker-registry skopeo): done in N s',
+      '[setup] Debian packages (docker-registry skopeo apache2-utils shellcheck): installing...',
+      '[setup] Debian packages (docker-registry skopeo apache2-utils shellcheck): done in N s',
       '[setup] node_modules (npm ci): installing...',
       '[setup] node_modules (npm ci): done in N s',
       `[toolchain] building 1 of 1 steps into ${path.join(cache, 'toolchain', root)} (typically ~2 min in total on 2 cores; once per machine)`,
@@ -95,7 +95,7 @@ describe('scripts/setup.sh output', () => {
     expect(log).toContain('Get:200 http://deb.debian.org/debian bookworm/main amd64 pkg200');
     expect(log).toContain('npm http fetch GET 200 https://registry.npmjs.org/pkg300');
     expect(fs.readFileSync(path.join(state, 'calls'), 'utf8')).toBe(
-      'apt-get update -qq\napt-get install -y -qq --no-install-recommends docker-registry skopeo\nnpm ci --no-audit --no-fund --loglevel=error\n',
+      'apt-get update -qq\napt-get install -y -qq --no-install-recommends docker-registry skopeo apache2-utils shellcheck\nnpm ci --no-audit --no-fund --loglevel=error\n',
     );
 
     const second = setup();
@@ -107,8 +107,8 @@ describe('scripts/setup.sh output', () => {
     expect(r.status).toBe(100);
     expect(r.lines).toEqual([
       `[setup] output of the steps below: ${path.join(cache, 'setup.log')}`,
-      '[setup] Debian packages (docker-registry skopeo): installing...',
-      '[setup] Debian packages (docker-registry skopeo): FAILED after N s (exit 100); the end of its output:',
+      '[setup] Debian packages (docker-registry skopeo apache2-utils shellcheck): installing...',
+      '[setup] Debian packages (docker-registry skopeo apache2-utils shellcheck): FAILED after N s (exit 100); the end of its output:',
       '    Get:199 http://deb.debian.org/debian bookworm/main amd64 pkg199 [1234 B]',
       '    Get:200 http://deb.debian.org/debian bookworm/main amd64 pkg200 [1234 B]',
       '    E: Unable to locate package skopeo',
