@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
 
 import { FluxOpsError } from '../errors';
@@ -5,13 +7,20 @@ import { FluxOpsError } from '../errors';
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
 import { registerDevCommands } from './dev';
+import { registerImageCommands } from './image';
 import { registerStackCommands } from './stack';
 import { registerSynthCommand } from './synth';
+
+/** The FluxOps version: `version` of the package.json next to the CLI (what `fluxops --version` prints). */
+export function fluxopsVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Builds the `fluxops` command tree. */
 export function buildProgram(): Command {
   const program = new Command('fluxops')
     .description('GitOps continuous deployment for ARM64 edge clusters')
+    .version(fluxopsVersion(), '-V, --version', 'print the FluxOps version')
     .showHelpAfterError()
     .exitOverride();
   registerDemoCommand(program);
@@ -19,6 +28,7 @@ export function buildProgram(): Command {
   registerSynthCommand(program);
   registerDiffCommand(program);
   registerStackCommands(program);
+  registerImageCommands(program);
   return program;
 }
 
