@@ -104,14 +104,10 @@ export class PrivateApt {
     return toRecord(first);
   }
 
-  /** Downloads `name=version` into `dir` and returns the .deb's path. */
-  async download(name: string, version: string, dir: string): Promise<string> {
-    const before = new Set(fs.readdirSync(dir));
-    const args = ['-q', 'download', `${name}=${version}`];
-    await runTool('apt-get', [...this.options, ...args], { cwd: dir });
-    const added = fs.readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.deb'));
-    if (added.length !== 1) throw new ImageToolError('apt-get', args, 0, `left ${added.length} new .deb files in ${dir}, expected 1`);
-    return path.join(dir, added[0] as string);
+  /** Downloads every `name=version` into `dir` with one apt-get run. */
+  async downloadAll(packages: readonly { name: string; version: string }[], dir: string): Promise<void> {
+    if (packages.length === 0) return;
+    await runTool('apt-get', [...this.options, '-q', 'download', ...packages.map((p) => `${p.name}=${p.version}`)], { cwd: dir });
   }
 }
 

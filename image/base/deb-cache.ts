@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { ImageInputIntegrityError, ImageInputMissingError } from '../errors';
+import { ImageInputIntegrityError, ImageInputMissingError, ImageToolError } from '../errors';
 import { IMAGE_FETCH_COMMAND } from '../node-runtime';
 import { runTool } from '../run-tool';
 import { PrivateApt } from './apt';
@@ -46,31 +46,51 @@ export function aptStateDir(cacheRoot: string, suite: string, arch: string): str
 export async function ensureDebianPackages(packages: readonly LockedDebianPackage[], opts: DebianCacheOptions): Promise<UnpackedDebianPackage[]> {
   const debDir = path.join(opts.cacheRoot, 'debian', 'debs');
   fs.mkdirSync(debDir, { recursive: true });
-  let apt: PrivateApt | undefined;
-  const out: UnpackedDebianPackage[] = [];
-  for (const locked of packages) {
-    const deb = path.join(debDir, `${locked.sha256}.deb`);
-    if (!fs.existsSync(deb)) {
-      const label = `Debian ${locked.name}=${locked.version} (${opts.arch})`;
-      if (opts.offline) throw new ImageInputMissingError(label, deb, IMAGE_FETCH_COMMAND);
-      if (!apt) {
-        apt = new PrivateApt({ arch: opts.arch, suite: opts.suite, dir: aptStateDir(opts.cacheRoot, opts.suite, opts.arch) });
-        opts.log?.(`Debian ${opts.suite} ${opts.arch}: apt-get update (private lists, host configuration untouched)`);
-        await apt.update();
-      }
-      opts.log?.(`${label}: apt-get download`);
-      const work = fs.mkdtempSync(path.join(debDir, '.download-'));
-      try {
-        const downloaded = await apt.download(locked.name, locked.version, work);
-        checkSha256(label, downloaded, locked.sha256);
-        fs.renameSync(downloaded, deb);
-      } finally {
-        fs.rmSync(work, { recursive: true, force: true });
-      }
-    }
-    out.push(await unpack(locked, deb, opts.cacheRoot));
+  const debPath = (p: LockedDebianPackage) => path.join(debDir, `${p.sha256}.deb`);
+  const missing = packages.filter((p) => !fs.existsSync(debPath(p)));
+  if (missing.length > 0) {
+    const first = missing[0] as LockedDebianPackage;
+    if (opts.offline) throw new ImageInputMissingError(`Debian ${first.name}=${first.version} (${opts.arch})`, debPath(first), IMAGE_FETCH_COMMAND);
+    await download(missing, debDir, opts);
   }
+  const out: UnpackedDebianPackage[] = [];
+  for (const locked of packages) out.push(await unpack(locked, debPath(locked), opts.cacheRoot));
   return out;
+}
+
+/** Fetches `missing` with one `apt-get download` (one read of the package lists), refreshing the lists once if they lack a version. */
+async function download(missing: readonly LockedDebianPackage[], debDir: string, opts: DebianCacheOptions): Promise<void> {
+  const apt = new PrivateApt({ arch: opts.arch, suite: opts.suite, dir: aptStateDir(opts.cacheRoot, opts.suite, opts.arch) });
+  const update = async () => {
+    opts.log?.(`Debian ${opts.suite} ${opts.arch}: apt-get update (private lists; the host's apt configuration is untouched)`);
+    await apt.update();
+  };
+  if (!apt.hasLists()) await update();
+  opts.log?.(`Debian ${opts.suite} ${opts.arch}: apt-get download ${missing.length} packages`);
+  const work = fs.mkdtempSync(path.join(debDir, '.download-'));
+  try {
+    const specs = missing.map((p) => ({ name: p.name, version: p.version }));
+    try {
+      await apt.downloadAll(specs, work);
+    } catch (err) {
+      if (!(err instanceof ImageToolError)) throw err;
+      // Lists older than the lock do not know its versions yet.
+      await update();
+      await apt.downloadAll(specs, work);
+    }
+    const bySha = new Map<string, string>();
+    for (const f of fs.readdirSync(work).filter((f) => f.endsWith('.deb'))) bySha.set(sha256File(path.join(work, f)), path.join(work, f));
+    for (const p of missing) {
+      const file = bySha.get(p.sha256);
+      if (!file) {
+        const got = fs.readdirSync(work).find((f) => f.startsWith(`${p.name}_`));
+        throw new ImageInputIntegrityError(`Debian ${p.name}=${p.version} (${opts.arch})`, got ? path.join(work, got) : work, p.sha256, got ? sha256File(path.join(work, got)) : 'not downloaded');
+      }
+      fs.renameSync(file, path.join(debDir, `${p.sha256}.deb`));
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 async function unpack(locked: LockedDebianPackage, deb: string, cacheRoot: string): Promise<UnpackedDebianPackage> {

@@ -62,13 +62,19 @@ async function lockPlatform(platform: ImagePlatform, pins: ImagePins, cacheRoot:
   // Walk Depends/Pre-Depends from the selected packages, never entering the excluded ones.
   const excluded = new Set(BASE_EXCLUDED_PACKAGES);
   const records = new Map<string, AptPackageRecord>();
-  let frontier = BASE_PACKAGES.map((s) => s.package);
+  const virtual = new Set<string>();
+  const roots = BASE_PACKAGES.map((s) => s.package);
+  let frontier = roots;
   while (frontier.length > 0) {
     const shown = await apt.show(frontier);
     for (const r of shown) records.set(r.name, r);
     const missing = frontier.filter((n) => !records.has(n));
-    if (missing.length > 0) throw new ImageContentError(platform.name, missing.join(', '), `not found in Debian ${pins.debianSuite} ${platform.debianArch}`);
-    frontier = [...new Set(shown.flatMap((r) => r.depends))].filter((n) => !records.has(n) && !excluded.has(n));
+    const missingRoots = missing.filter((n) => roots.includes(n));
+    if (missingRoots.length > 0) throw new ImageContentError(platform.name, missingRoots.join(', '), `not found in Debian ${pins.debianSuite} ${platform.debianArch}`);
+    // Virtual packages (awk, ...) have no files of their own. A library that only a virtual
+    // package would provide shows up later as an unresolved DT_NEEDED, with its name.
+    for (const n of missing) virtual.add(n);
+    frontier = [...new Set(shown.flatMap((r) => r.depends))].filter((n) => !records.has(n) && !excluded.has(n) && !virtual.has(n));
   }
   const candidates: LockedDebianPackage[] = [...records.values()].map((r) => ({
     name: r.name,

@@ -109,6 +109,7 @@ export async function writeLayer(entries: readonly TarEntry[], opts: WriteLayerO
   const level = opts.gzipLevel ?? 6;
   const cacheKey = (diffId: string) => `${digestHex(diffId)}-gzip${level}-zlib${process.versions.zlib}`;
   let expectedDiffId: string | undefined;
+  await fs.mkdir(opts.blobDir, { recursive: true });
   if (opts.cacheDir) {
     const first = await hashTar(entries);
     expectedDiffId = first.diffId;
@@ -125,7 +126,6 @@ export async function writeLayer(entries: readonly TarEntry[], opts: WriteLayerO
     }
   }
 
-  await fs.mkdir(opts.blobDir, { recursive: true });
   const tmp = path.join(opts.blobDir, `.tmp-${opts.name}-${process.pid}`);
   const raw = createHash('sha256');
   const gz = createHash('sha256');
