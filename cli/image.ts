@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
@@ -72,7 +73,9 @@ export function registerImageCommands(program: Command): void {
     .description('download the Node runtimes and Debian packages the image is built from into the cache (setup runs this)')
     .option('--quiet-if-cached', 'print nothing when everything is cached', false)
     .action(async (o: { quietIfCached: boolean }) => {
-      const { ensureDebianPackages, ensureNodeRuntime, imageCacheRoot, IMAGE_PLATFORM_NAMES, imagePlatform, readDebianLock, readImagePins } = await import('../image');
+      const { ensureDebianPackages, ensureNodeRuntime, imageCacheRoot, imageInputsKey, IMAGE_PLATFORM_NAMES, imagePlatform, readDebianLock, readImagePins } = await import(
+        '../image'
+      );
       const pins = readImagePins();
       const lock = readDebianLock();
       const cacheRoot = imageCacheRoot();
@@ -85,6 +88,8 @@ export function registerImageCommands(program: Command): void {
         await ensureNodeRuntime(platform, { pins, cacheRoot, log });
         await ensureDebianPackages(lock.platforms[platform.debianArch] ?? [], { cacheRoot, suite: lock.suite, arch: platform.debianArch, log });
       }
+      // What scripts/setup.sh checks before starting Node at all.
+      fs.writeFileSync(path.join(cacheRoot, `.done-inputs-${imageInputsKey()}`), '');
       if (fetched > 0 || !o.quietIfCached) console.error(`[image] inputs ready in ${cacheRoot}`);
     });
 

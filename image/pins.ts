@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 
@@ -44,4 +46,13 @@ export function readImagePins(file = IMAGE_VERSIONS_FILE): ImagePins {
 /** The image builder's part of the per-machine cache (`<cache>/image`). */
 export function imageCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(fluxopsCacheRoot(env), 'image');
+}
+
+/**
+ * Key of the image inputs' pins: sha256 (12 hex digits) of image/versions.env followed by the
+ * Debian lock. `fluxops image fetch` leaves `<cache>/image/.done-inputs-<key>` behind, so
+ * scripts/setup.sh can tell without starting Node that nothing needs fetching (same formula there).
+ */
+export function imageInputsKey(versionsFile = IMAGE_VERSIONS_FILE, lockFile = path.join(path.dirname(versionsFile), 'debian-packages.lock.json')): string {
+  return createHash('sha256').update(fs.readFileSync(versionsFile)).update(fs.readFileSync(lockFile)).digest('hex').slice(0, 12);
 }

@@ -28,7 +28,7 @@ export interface LockedDebianPackage {
 /** The whole lock. */
 export interface DebianLock {
   readonly suite: string;
-  /** Packages per Debian architecture of the image platform (`arm64`, `amd64`), sorted by name. */
+  /** Packages per Debian architecture of the image platform (both `arm64` and `amd64`), sorted by name. */
   readonly platforms: Readonly<Record<string, readonly LockedDebianPackage[]>>;
 }
 
