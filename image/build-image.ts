@@ -68,6 +68,8 @@ export interface BuildImageOptions {
   readonly cacheRoot?: string;
   /** Reuse compressed layers by the digest of their tar (see writeLayer). @default true */
   readonly layerCache?: boolean;
+  /** Where compressed layers are cached. @default `<cacheRoot>/layers` */
+  readonly layerCacheDir?: string;
   /** gzip level of the layers. @default 6 */
   readonly gzipLevel?: number;
   /** `org.opencontainers.image.source`. @default the repository's origin URL, if any */
@@ -144,7 +146,7 @@ export async function buildImage(opts: BuildImageOptions): Promise<BuiltImage> {
     name,
     blobDir: writer.blobDir,
     gzipLevel: opts.gzipLevel,
-    ...(opts.layerCache === false ? {} : { cacheDir: path.join(cacheRoot, 'layers') }),
+    ...(opts.layerCache === false ? {} : { cacheDir: opts.layerCacheDir ?? path.join(cacheRoot, 'layers') }),
   });
   const layer = async (name: string, entries: readonly TarEntry[]): Promise<BuiltLayer> => {
     const complete = completeLayerEntries(name, entries);

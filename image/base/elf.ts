@@ -108,9 +108,10 @@ function parseElfWith(fileSize: number, name: string, read: ReadAt): ElfInfo {
     const section = (index: number) => {
       if (index >= shnum) throw new ElfFormatError(name, `section ${index} does not exist`);
       const sh = index * shentsize;
+      // Offsets are checked only for the sections read: NOBITS sections may point anywhere.
       return {
         type: table.readUInt32LE(sh + 4),
-        offset: offsetIn(table.readBigUInt64LE(sh + 24), fileSize, name, 'sh_offset'),
+        offset: () => offsetIn(table.readBigUInt64LE(sh + 24), fileSize, name, 'sh_offset'),
         size: Number(table.readBigUInt64LE(sh + 32)),
         link: table.readUInt32LE(sh + 40),
       };
@@ -119,8 +120,8 @@ function parseElfWith(fileSize: number, name: string, read: ReadAt): ElfInfo {
       const dyn = section(i);
       if (dyn.type !== SHT_DYNAMIC) continue;
       const strtabHeader = section(dyn.link);
-      const strtab = exact(strtabHeader.offset, strtabHeader.size, 'dynamic string table');
-      const entries = exact(dyn.offset, dyn.size, 'dynamic section');
+      const strtab = exact(strtabHeader.offset(), strtabHeader.size, 'dynamic string table');
+      const entries = exact(dyn.offset(), dyn.size, 'dynamic section');
       for (let off = 0; off + 16 <= entries.length; off += 16) {
         const tag = Number(entries.readBigInt64LE(off));
         if (tag === DT_NULL) break;

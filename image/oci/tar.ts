@@ -91,30 +91,59 @@ export function createTar(entries: readonly TarEntry[]): Buffer {
 }
 
 /**
- * Streams the archive for `entries` in order: header blocks, then content (host files read in
- * 1 MiB chunks), then the two end blocks. Throws {@link HostFileChangedError} if a host file's size
- * differs from its entry.
+ * Streams the archive for `entries` in order: header blocks, then content (large host files read
+ * in 1 MiB chunks), then the two end blocks. Throws {@link HostFileChangedError} if a host file's
+ * size differs from its entry.
  */
 export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Buffer> {
+  // Small entries are gathered into chunks of about 1 MiB: a layer of node_modules has thousands
+  // of tiny files, and one await per file part would dominate the time spent hashing and gzipping.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const push = (b: Buffer) => {
+    pending.push(b);
+    pendingBytes += b.length;
+  };
+  const take = (): Buffer => {
+    const out = Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    return out;
+  };
   for (const entry of entries) {
-    if (entry.type !== 'file' || typeof entry.content === 'string' || Buffer.isBuffer(entry.content)) {
-      const content = entry.type === 'file' ? contentBuffer(entry.content) : Buffer.alloc(0);
-      yield Buffer.concat([...headerBlocks(entry, content.length), content, padding(content.length)]);
+    const host = entry.type === 'file' && typeof entry.content === 'object' && !Buffer.isBuffer(entry.content) ? entry.content : undefined;
+    if (!host || host.size <= SMALL_FILE) {
+      const content = entry.type === 'file' ? (host ? await readHostFile(host) : contentBuffer(entry.content)) : Buffer.alloc(0);
+      for (const b of headerBlocks(entry, content.length)) push(b);
+      if (content.length > 0) push(content);
+      if (content.length % BLOCK !== 0) push(padding(content.length));
+      if (pendingBytes >= CHUNK) yield take();
       continue;
     }
-    const host = entry.content;
-    yield Buffer.concat(headerBlocks(entry, host.size));
+    for (const b of headerBlocks(entry, host.size)) push(b);
+    yield take();
     let read = 0;
-    for await (const chunk of fs.createReadStream(host.path, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of fs.createReadStream(host.path, { highWaterMark: CHUNK })) {
       const buf = chunk as Buffer;
       read += buf.length;
       if (read > host.size) throw new HostFileChangedError(host.path, host.size, read);
       yield buf;
     }
     if (read !== host.size) throw new HostFileChangedError(host.path, host.size, read);
-    if (host.size % BLOCK !== 0) yield padding(host.size);
+    if (host.size % BLOCK !== 0) push(padding(host.size));
   }
-  yield END_OF_ARCHIVE;
+  push(END_OF_ARCHIVE);
+  yield take();
+}
+
+const CHUNK = 1 << 20;
+/** Host files up to this size are read whole (one read instead of a stream). */
+const SMALL_FILE = 4 << 20;
+
+async function readHostFile(host: HostFileContent): Promise<Buffer> {
+  const data = await fs.promises.readFile(host.path);
+  if (data.length !== host.size) throw new HostFileChangedError(host.path, host.size, data.length);
+  return data;
 }
 
 /** Size in bytes of the content of `entry` (0 for directories and symlinks). */
