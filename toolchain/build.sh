@@ -252,7 +252,12 @@ for c in "${steps[@]}"; do
   if [ "$only" = all ] || [ "$only" = "$c" ] || [ "$only" = "${step_group[$c]:-}" ]; then selected+=("$c"); fi
 done
 if [ ${#selected[@]} -eq 0 ]; then
-  echo "build.sh: unknown step '$only' (steps: ${steps[*]}; group: image)" >&2
+  groups=()
+  for c in "${steps[@]}"; do
+    g="${step_group[$c]:-}"
+    if [ -n "$g" ] && [[ " ${groups[*]} " != *" $g "* ]]; then groups+=("$g"); fi
+  done
+  echo "build.sh: unknown step '$only' (steps: ${steps[*]}${groups[*]:+; groups: ${groups[*]}})" >&2
   exit 2
 fi
 
