@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
+import { FluxOpsError } from '../../errors';
 import { MEDIA_TYPES } from '../../reconciler/images/registry/media-types';
 
 /**
@@ -159,6 +160,14 @@ export function layoutIndexDocument(top: OciDescriptor, ref: string): object {
   };
 }
 
+/** The output directory holds something else than an OCI layout; nothing was changed. */
+export class LayoutDirectoryError extends FluxOpsError {
+  override readonly name = 'LayoutDirectoryError';
+  constructor(readonly dir: string) {
+    super('layout-directory', `${dir} is not empty and not an OCI image layout (no oci-layout file); choose a new or empty directory`);
+  }
+}
+
 /**
  * An OCI image layout directory being written: blobs go to `blobs/sha256/<hex>` as they are
  * added; {@link OciLayoutWriter.finish} writes `oci-layout` and `index.json` last, so a layout
@@ -172,8 +181,16 @@ export class OciLayoutWriter {
     this.blobDir = path.join(dir, 'blobs', 'sha256');
   }
 
-  /** Starts a layout in `dir`, replacing whatever layout was there (other files are left alone). */
+  /**
+   * Starts a layout in `dir`, replacing the layout that was there. Refuses a non-empty directory
+   * that is not an OCI layout ({@link LayoutDirectoryError}): its `blobs/` would be deleted.
+   */
   static async create(dir: string): Promise<OciLayoutWriter> {
+    const existing = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    if (existing.length > 0 && !existing.includes('oci-layout')) throw new LayoutDirectoryError(dir);
     await fs.rm(path.join(dir, 'index.json'), { force: true });
     await fs.rm(path.join(dir, 'blobs'), { recursive: true, force: true });
     await fs.mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
