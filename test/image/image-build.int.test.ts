@@ -20,6 +20,8 @@ const PKG_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'),
 const TAG = 'it-test';
 const QEMU = ['qemu-aarch64-static', 'qemu-aarch64'].find((q) => spawnSync('sh', ['-c', `command -v ${q}`]).status === 0);
 const IS_ROOT = process.getuid?.() === 0;
+/** chroot from this machine's PATH (the commands run with the image's environment, whose PATH has no sbin). */
+const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/chroot';
 
 function sha256File(file: string): string {
   return `sha256:${createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`;
@@ -134,17 +136,26 @@ describe('fluxops image build', () => {
     }
   });
 
-  (QEMU ? it : it.skip)('linux/arm64: the rootfs runs its own Node and Pulumi under qemu-user (arm64 C library from the image)', () => {
+  (QEMU ? it : it.skip)('linux/arm64: the rootfs runs its own Node, FluxOps and Pulumi under qemu-user, on the arm64 C library of the image', () => {
     const rootfs = path.join(tmp, 'rootfs-arm64');
     extractRootfs(first, 'linux/arm64', rootfs);
-    const qemu = QEMU as string;
-    // -L makes the emulated program's absolute paths (the loader, /lib, /fluxops) resolve inside the rootfs.
+    const qemu = execFileSync('sh', ['-c', `command -v ${QEMU}`], { encoding: 'utf8' }).trim();
+    // -L resolves the loader and the libraries of the emulated program inside the rootfs.
     const node = run(qemu, ['-L', rootfs, path.join(rootfs, 'usr/local/bin/node'), '-p', 'process.version + " " + process.arch']);
     expect(node).toMatchObject({ status: 0, stdout: `v${pins.nodeVersion} arm64\n` });
-    const fluxops = run(qemu, ['-L', rootfs, path.join(rootfs, 'usr/local/bin/node'), '/fluxops/bin/fluxops', '--version'], { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/var/lib/fluxops' });
-    expect(fluxops).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
     const pulumi = run(qemu, ['-L', rootfs, path.join(rootfs, 'usr/local/bin/pulumi'), 'version'], { HOME: path.join(tmp, 'home'), PULUMI_SKIP_UPDATE_CHECK: 'true' });
     expect(pulumi).toMatchObject({ status: 0, stdout: `${first.pulumiVersion}\n` });
+    if (IS_ROOT) {
+      // Exactly as in a container: the static emulator inside the rootfs, every path the image's own.
+      fs.copyFileSync(qemu, path.join(rootfs, 'qemu-aarch64-static'));
+      const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/var/lib/fluxops' };
+      const fluxops = run(CHROOT, ['--userspec=65532:65532', rootfs, '/qemu-aarch64-static', ...IMAGE_ENTRYPOINT.slice(0, 2), '--version'], env);
+      expect(fluxops).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
+    } else {
+      // Node's module loader bypasses qemu's path translation: name the script by its host path.
+      const fluxops = run(qemu, ['-L', rootfs, path.join(rootfs, 'usr/local/bin/node'), path.join(rootfs, 'fluxops/bin/fluxops'), '--version']);
+      expect(fluxops).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
+    }
   });
 
   it('linux/amd64: the rootfs runs natively, as uid 65532 in a chroot: Node, fluxops, git, Pulumi, and a synthesis of the example fleet', () => {
@@ -162,7 +173,7 @@ describe('fluxops image build', () => {
     fs.cpSync(path.join(REPO, 'examples', 'edge-fleet'), path.join(rootfs, 'tmp', 'edge-fleet'), { recursive: true });
     execFileSync('chown', ['-R', '65532:65532', path.join(rootfs, 'tmp', 'edge-fleet')]);
     const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/var/lib/fluxops', XDG_STATE_HOME: '/var/lib/fluxops/state', LANG: 'C.UTF-8' };
-    const inImage = (...args: string[]) => run('chroot', ['--userspec=65532:65532', rootfs, ...args], env);
+    const inImage = (...args: string[]) => run(CHROOT, ['--userspec=65532:65532', rootfs, ...args], env);
     expect(inImage('/usr/local/bin/node', '-p', 'process.version + " " + process.getuid()')).toMatchObject({ status: 0, stdout: `v${pins.nodeVersion} 65532\n` });
     expect(inImage(...IMAGE_ENTRYPOINT.slice(0, 2), '--version')).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
     expect(inImage('/usr/bin/git', '--version')).toMatchObject({ status: 0, stdout: expect.stringMatching(/^git version 2\./) });
