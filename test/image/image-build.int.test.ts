@@ -136,6 +136,27 @@ describe('fluxops image build', () => {
     }
   });
 
+  it('fluxops image build: the CLI builds one platform, pushes it and reports the result as JSON; bad flags change nothing', () => {
+    const reg = registry as LocalRegistry;
+    const out = path.join(tmp, 'cli');
+    const cli = (...args: string[]) => run(process.execPath, [path.join(REPO, 'bin/fluxops'), 'image', 'build', ...args]);
+    const bad = cli('--gzip-level', '0', '--out', out);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--gzip-level: expected an integer from 1 to 9, got "0"/);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(cli('--platform', 'linux/s390x', '--out', out).stderr).toMatch(/unsupported image platform "linux\/s390x"/);
+
+    const r = cli('--offline', '--no-layer-cache', '--platform', 'linux/amd64', '--out', out, '--tag', 'cli', '--push', `${reg.host}/edge/fluxops-cli:amd64`, '--no-tls-verify', '--output', 'json');
+    expect(r.status).toBe(0);
+    const result = JSON.parse(r.stdout) as { index: { digest: string }; platforms: { platform: string; compressedSize: number; uncompressedSize: number }[]; pushed: { digest: string } };
+    expect(result.platforms.map((p) => p.platform)).toEqual(['linux/amd64']);
+    expect(result.platforms[0]?.compressedSize).toBeLessThan(result.platforms[0]?.uncompressedSize ?? 0);
+    expect(result.pushed.digest).toBe(result.index.digest);
+    // The amd64 image of a one-platform build has the same manifest as in the two-platform index.
+    expect(skopeoJson(['inspect', '--raw', `oci:${out}:cli`]).manifests).toEqual([expect.objectContaining({ digest: first.platforms[1]?.manifest.digest })]);
+    expect(r.stderr).toMatch(/\[image\] layer pulumi-amd64: /);
+  });
+
   (QEMU ? it : it.skip)('linux/arm64: the rootfs runs its own Node, FluxOps and Pulumi under qemu-user, on the arm64 C library of the image', () => {
     const rootfs = path.join(tmp, 'rootfs-arm64');
     extractRootfs(first, 'linux/arm64', rootfs);

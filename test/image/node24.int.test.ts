@@ -79,6 +79,9 @@ const platform = hostImagePlatform();
     expect(version.stdout).toBe(`v${readImagePins().nodeVersion}\n`);
     const cli = spawnSync(node24, [path.join(REPO, 'bin/fluxops'), '--version'], { encoding: 'utf8' });
     expect(cli).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
+    // What `npm run test:node24` asks for.
+    const nodePath = spawnSync(process.execPath, [path.join(REPO, 'bin/fluxops'), 'image', 'node-path', '--offline'], { encoding: 'utf8' });
+    expect(nodePath).toMatchObject({ status: 0, stdout: `${node24}\n` });
   });
 
   it('passes policy, diff and signature tests, isolated synthesis, and a Pulumi apply against a real local cluster', () => {
