@@ -15,10 +15,13 @@ const common = {
 };
 
 module.exports = {
+  // Jest reads the timeout from the top level only (a project's testTimeout is ignored). Tests
+  // that start servers set their own, longer ones; this covers the rest on a loaded machine.
+  testTimeout: 60000,
   projects: [
     // Pure logic: no servers, fast.
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['\\.int\\.test\\.ts$'] },
     // Crosses a boundary: starts the real local edge cluster, registry, git remote or Pulumi CLI.
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int.test.ts'], testTimeout: 300000 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.int.test.ts'] },
   ],
 };

@@ -4,8 +4,11 @@ import { Command } from 'commander';
 
 import { FluxOpsError } from '../errors';
 
+import { registerBootstrapCommand } from './bootstrap';
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
+import { registerReconcileCommand } from './reconcile';
+import { registerSiteStatusCommands } from './site-status';
 import { registerDevCommands } from './dev';
 import { registerImageCommands } from './image';
 import { registerStackCommands } from './stack';
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerSynthCommand(program);
   registerDiffCommand(program);
+  registerReconcileCommand(program);
+  registerBootstrapCommand(program);
+  registerSiteStatusCommands(program);
   registerStackCommands(program);
   registerImageCommands(program);
   return program;

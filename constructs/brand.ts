@@ -13,6 +13,7 @@ export const BRANDS = {
   imagePolicy: Symbol.for('fluxops.ImagePolicy'),
   imageUpdateAutomation: Symbol.for('fluxops.ImageUpdateAutomation'),
   rawObjects: Symbol.for('fluxops.RawObjects'),
+  alert: Symbol.for('fluxops.Alert'),
 } as const;
 
 /** Marks `target` with `brand` (non-enumerable, so it never shows up in output). */

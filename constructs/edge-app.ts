@@ -16,6 +16,7 @@ import {
   containerPathProblem,
   dns1035LabelProblem,
   dnsLabelProblem,
+  dnsSubdomainProblem,
   labelKeyProblem,
   labelsProblem,
   nonNegativeIntegerProblem,
@@ -85,6 +86,12 @@ export interface EdgeAppBaseProps {
   readonly config?: AppConfigSpec;
   /** Registry credentials for pulling images. @default none */
   readonly imagePullSecrets?: readonly SecretReference[];
+  /**
+   * Run as this (existing) ServiceAccount, with its API token mounted: for apps that talk to the
+   * Kubernetes API, such as the FluxOps reconciler itself.
+   * @default the namespace's default account, with no API token mounted
+   */
+  readonly serviceAccount?: string;
   /** Pod identity. @default non-root as UID/GID 65532 */
   readonly securityContext?: PodSecuritySpec;
   /** Topology spread, or `false` to disable. @default across nodes, maxSkew 1, ScheduleAnyway */
@@ -167,6 +174,8 @@ export class EdgeApp extends Construct {
   readonly config?: AppConfigSpec;
   /** Image pull secrets. */
   readonly imagePullSecrets: readonly SecretReference[];
+  /** ServiceAccount whose token is mounted, if any. */
+  readonly serviceAccount?: string;
   /** Pod identity. */
   readonly securityContext: ResolvedPodSecurity;
   /** Topology spread, if enabled. */
@@ -235,6 +244,7 @@ export class EdgeApp extends Construct {
     }
 
     (props.imagePullSecrets ?? []).forEach((s, i) => checkSecretReference(path, `imagePullSecrets[${i}]`, s));
+    if (props.serviceAccount !== undefined) check(path, 'serviceAccount', props.serviceAccount, dnsSubdomainProblem(props.serviceAccount));
     const securityContext = resolveSecurity(path, props.securityContext);
     const spread = resolveSpread(path, props.spread);
     const revisionHistoryLimit = props.revisionHistoryLimit ?? 3;
@@ -258,6 +268,7 @@ export class EdgeApp extends Construct {
     this.volumes = volumes;
     this.config = props.config ? { data: { ...props.config.data }, ...optional('mountPath', props.config.mountPath) } : undefined;
     this.imagePullSecrets = [...(props.imagePullSecrets ?? [])];
+    this.serviceAccount = props.serviceAccount;
     this.securityContext = securityContext;
     this.spread = spread;
     this.revisionHistoryLimit = revisionHistoryLimit;

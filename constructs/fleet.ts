@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { BRANDS, hasBrand, setBrand } from './brand';
+import type { Alert } from './alert';
 import type { EdgeApp } from './edge-app';
 import type { GitSource } from './git-source';
 import type { ImagePolicy } from './image-policy';
@@ -101,6 +102,11 @@ export class Fleet extends Construct {
   /** Raw object bundles, in definition order. */
   get rawObjects(): RawObjects[] {
     return this.collect<RawObjects>(BRANDS.rawObjects);
+  }
+
+  /** Alerts, in definition order. */
+  get alerts(): Alert[] {
+    return this.collect<Alert>(BRANDS.alert);
   }
 
   /** The site with this name, if any. */

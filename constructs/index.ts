@@ -4,10 +4,11 @@
  *
  * Entry points for callers:
  * - config repositories: `defineFleet`, `EdgeApp`, `Site`, `GitSource`, `ImageRepository`,
- *   `ImagePolicy`, `ImageUpdateAutomation`, `RawObjects`;
+ *   `ImagePolicy`, `ImageUpdateAutomation`, `Alert`, `RawObjects`;
  * - synthesis (run isolated by `reconciler/synth`): `synthesize`, `synthesizeSites`,
  *   `checkImageLock`;
- * - image automation: `parseImageLock`, `serializeImageLock`, `withLockEntry`, `policyCandidate`.
+ * - image automation: `parseImageLock`, `serializeImageLock`, `withLockEntry`, `policyCandidate`;
+ * - notifications: `alertSpecs` (the fleet's alerts as plain data for `reconciler/notify`).
  */
 export { ConstructValidationError, formatValue } from './construct-validation-error';
 export { FleetValidationError, FleetProblem } from './fleet-validation-error';
@@ -100,6 +101,33 @@ export {
 } from './edge-app';
 export { Site, SiteProps, SiteNode, AppOverride, SiteImageHold } from './site';
 export { RawObjects, RawObjectsProps, KubeObject } from './raw-objects';
+export { Alert, AlertProps, AlertSecretKey } from './alert';
+export {
+  AlertEventKind,
+  AlertSeverity,
+  ALERT_EVENT_KINDS,
+  ALERT_SEVERITIES,
+  EVENT_SEVERITY,
+  IMAGE_EVENT_KINDS,
+  isAlertEventKind,
+  isAlertSeverity,
+  severityRank,
+} from './alert-events';
+export {
+  AlertProvider,
+  AlertProviderKind,
+  WebhookAlertProvider,
+  SlackAlertProvider,
+  TeamsAlertProvider,
+  GitHubAlertProvider,
+  GiteaAlertProvider,
+  ResolvedAlertProvider,
+  ALERT_PROVIDER_KINDS,
+  ALERT_SECRET_KEYS,
+  GITHUB_API_URL,
+  alertSecretConfigKey,
+} from './alert-provider';
+export { AlertSpec, AlertFilters, FleetTopology, alertSpecs, alertSpecsForSite, fleetTopology } from './alert-spec';
 export { SecretReference } from './secret-reference';
 export { SynthWarning, SynthWarningCode } from './synth-warning';
 export { ResolvedImage, ImageResolution, resolveImage } from './resolve-image';
@@ -108,7 +136,7 @@ export { checkImageLock, CheckImageLockOptions, LockProblem, LockProblemCode, DE
 export * from './commit-template';
 export * from './synth';
 export { AppRenderContext, RenderedApp, RenderedObject, ImageSetter, renderEdgeApp, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SITE_LABEL } from './render';
-export { FLUX_API, imagePolicySetter, toFluxSemverRange } from './flux';
+export { FLUX_API, FLUX_NOTIFICATION_API, imagePolicySetter, toFluxSemverRange } from './flux';
 export {
   Architecture,
   KNOWN_ARCHITECTURES,

@@ -9,3 +9,4 @@ export * from './workspace';
 export * from './secrets';
 export * from './applied-object';
 export * from './stack-lock';
+export * from './alerts-config';

@@ -24,7 +24,7 @@ function projectRoot(from: string): string {
   }
 }
 
-export default async function program(): Promise<Record<string, unknown>> {
+async function program(): Promise<Record<string, unknown>> {
   const config = readSiteStackConfig();
   const configDir = path.resolve(projectRoot(process.cwd()), config.configDir);
   const synth = await synthesizeIsolated({ configDir, site: config.site, lockMode: 'strict' });
@@ -58,3 +58,7 @@ export default async function program(): Promise<Record<string, unknown>> {
   );
   return { site: config.site, objectCount: stack.objectCount };
 }
+
+// Pulumi calls a CommonJS program's export when it is a function (a `default` export is honoured
+// for ES modules only).
+export = program;

@@ -220,7 +220,8 @@ build_flux_crds() {
   # The pins must be the set one Flux release ships (its go.mod pins the controllers' APIs).
   gomod="$(go list -m -json "github.com/fluxcd/flux2/v2@$FLUX_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   for pin in "source-controller/api $FLUX_SOURCE_CONTROLLER_VERSION" "kustomize-controller/api $FLUX_KUSTOMIZE_CONTROLLER_VERSION" \
-             "image-reflector-controller/api $FLUX_IMAGE_REFLECTOR_API_VERSION" "image-automation-controller/api $FLUX_IMAGE_AUTOMATION_API_VERSION"; do
+             "image-reflector-controller/api $FLUX_IMAGE_REFLECTOR_API_VERSION" "image-automation-controller/api $FLUX_IMAGE_AUTOMATION_API_VERSION" \
+             "notification-controller/api $FLUX_NOTIFICATION_API_VERSION"; do
     if ! grep -qE "^\s*github.com/fluxcd/${pin% *} ${pin#* }(\s|$)" "$gomod"; then
       log "flux_crds: flux2 $FLUX_VERSION does not pin github.com/fluxcd/${pin% *} ${pin#* } (see flux-versions.env)"
       return 1
@@ -232,7 +233,8 @@ build_flux_crds() {
   done
   GOBIN="$dir/bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
     "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
-  for pin in "image-reflector-controller $FLUX_IMAGE_REFLECTOR_API_VERSION" "image-automation-controller $FLUX_IMAGE_AUTOMATION_API_VERSION"; do
+  for pin in "image-reflector-controller $FLUX_IMAGE_REFLECTOR_API_VERSION" "image-automation-controller $FLUX_IMAGE_AUTOMATION_API_VERSION" \
+             "notification-controller $FLUX_NOTIFICATION_API_VERSION"; do
     mod="${pin% *}"; ver="${pin#* }"
     src="$(module_dir "github.com/fluxcd/$mod/api@$ver")"
     cp -r "$src" "$dir/$mod"; chmod -R u+w "$dir/$mod"

@@ -11,6 +11,16 @@ export const FLUX_API = {
   imageUpdateAutomation: { apiVersion: 'image.toolkit.fluxcd.io/v1', kind: 'ImageUpdateAutomation' },
 } as const;
 
+/**
+ * The notification kinds the `flux` flavor emits for `Alert`s: `v1beta3`, the storage version of
+ * Provider and Alert in notification-controller v1.9 (its `v1` holds only Receiver). Kept apart
+ * from {@link FLUX_API}: only fleets with alerts emit them.
+ */
+export const FLUX_NOTIFICATION_API = {
+  provider: { apiVersion: 'notification.toolkit.fluxcd.io/v1beta3', kind: 'Provider' },
+  alert: { apiVersion: 'notification.toolkit.fluxcd.io/v1beta3', kind: 'Alert' },
+} as const;
+
 /** The setter comment Flux's `Setters` strategy looks for on an image field. */
 export function imagePolicySetter(namespace: string, policy: string): string {
   return `{"$imagepolicy": "${namespace}:${policy}"}`;

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { Alert } from '../alert';
 import type { Fleet } from '../fleet';
 import type { GitRef, GitSource } from '../git-source';
 import type { ImagePolicy } from '../image-policy';
@@ -8,7 +9,7 @@ import type { ImageUpdateAutomation } from '../image-update-automation';
 import { commonLabels } from '../render/labels';
 import type { RenderedObject } from '../render/rendered-object';
 import type { Site } from '../site';
-import { FLUX_API } from './api-versions';
+import { FLUX_API, FLUX_NOTIFICATION_API } from './api-versions';
 import { toFluxSemverRange } from './flux-semver-range';
 
 /** Shared inputs of the Flux renderers. */
@@ -173,4 +174,97 @@ export function renderImageUpdateAutomation(scope: Construct, automation: ImageU
 
 function escapeGoRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Flux notification-controller provider type of each FluxOps provider kind. */
+export const FLUX_PROVIDER_TYPE: Readonly<Record<Alert['provider']['kind'], string>> = {
+  webhook: 'generic-hmac',
+  slack: 'slack',
+  teams: 'msteams',
+  github: 'github',
+  gitea: 'gitea',
+};
+
+/**
+ * A `notification.toolkit.fluxcd.io/v1beta3` Provider for an alert. Its `secretRef` names a
+ * Kubernetes Secret `<secretRef>` in the Flux namespace with Flux's keys (`address` for webhook,
+ * Slack and Teams URLs, `token` for the HMAC key and forge tokens); forge providers get the
+ * repository URL as `address`, as Flux requires.
+ */
+export function renderFluxProvider(scope: Construct, alert: Alert, ctx: FluxRenderContext): RenderedObject {
+  const p = alert.provider;
+  const address = p.kind === 'github' || p.kind === 'gitea' ? forgeRepositoryUrl(p.kind, p.apiUrl, p.repository) : undefined;
+  const obj = new ApiObject(scope, `provider-${alert.alertName}`, {
+    ...FLUX_NOTIFICATION_API.provider,
+    metadata: metadata(ctx, alert.alertName),
+    spec: {
+      type: FLUX_PROVIDER_TYPE[p.kind],
+      ...(address !== undefined ? { address } : {}),
+      secretRef: { name: p.secretRef },
+    },
+  });
+  return rendered(obj, alert.node.path);
+}
+
+/**
+ * The Flux objects whose events an alert forwards, for the site rendered: the site's
+ * Kustomization for reconcile and drift events; for image events the ImagePolicies (the filtered
+ * ones the site uses, else all of the site's) and the ImageUpdateAutomations covering them. Empty
+ * when nothing on the site can produce the alert's events (an alert on policies the site does not
+ * use): such an alert is not rendered for that site.
+ */
+export function fluxEventSources(alert: Alert, automations: readonly ImageUpdateAutomation[], ctx: FluxRenderContext): { kind: string; name: string }[] {
+  const sources: { kind: string; name: string }[] = [];
+  const add = (kind: string, name: string): void => {
+    if (!sources.some((s) => s.kind === kind && s.name === name)) sources.push({ kind, name });
+  };
+  if (alert.events.some((e) => e.startsWith('reconcile.') || e === 'drift.corrected')) {
+    add(FLUX_API.kustomization.kind, ctx.site ? ctx.site.siteName : '*');
+  }
+  if (alert.events.some((e) => e.startsWith('image.'))) {
+    const sitePolicies = ctx.site ? ctx.site.imagePolicies : undefined;
+    const policies = alert.policies.length > 0 ? alert.policies.filter((p) => !sitePolicies || sitePolicies.includes(p)) : sitePolicies;
+    if (policies === undefined) add(FLUX_API.imagePolicy.kind, '*');
+    else policies.forEach((p) => add(FLUX_API.imagePolicy.kind, p.policyName));
+    if (alert.events.includes('image.updated')) {
+      automations.filter((a) => policies === undefined || a.policies.some((p) => policies.includes(p))).forEach((a) => add(FLUX_API.imageUpdateAutomation.kind, a.automationName));
+    }
+  }
+  return sources;
+}
+
+/**
+ * A `notification.toolkit.fluxcd.io/v1beta3` Alert, mapped as closely as Flux allows:
+ * - event sources from {@link fluxEventSources};
+ * - Flux grades events only `info` or `error`: `warning` becomes `info`, and a Flux alert cannot
+ *   tell a success from a failure of the same object other than by severity;
+ * - app filters have no Flux equivalent (apps share the site's Kustomization).
+ * What did not map is kept in `fluxops.dev/*` annotations.
+ */
+export function renderFluxAlert(scope: Construct, alert: Alert, automations: readonly ImageUpdateAutomation[], ctx: FluxRenderContext): RenderedObject {
+  const annotations: Record<string, string> = {
+    'fluxops.dev/events': alert.events.join(','),
+    'fluxops.dev/severity': alert.severity,
+    ...(alert.apps.length > 0 ? { 'fluxops.dev/apps': alert.apps.map((a) => a.appName).join(',') } : {}),
+  };
+  const obj = new ApiObject(scope, `alert-${alert.alertName}`, {
+    ...FLUX_NOTIFICATION_API.alert,
+    metadata: metadata(ctx, alert.alertName, { annotations }),
+    spec: {
+      providerRef: { name: alert.alertName },
+      eventSeverity: alert.severity === 'error' ? 'error' : 'info',
+      eventSources: fluxEventSources(alert, automations, ctx),
+    },
+  });
+  return rendered(obj, alert.node.path);
+}
+
+/** The web URL of a repository, which Flux's github/gitea providers take as `address`. */
+export function forgeRepositoryUrl(kind: 'github' | 'gitea', apiUrl: string, repository: string): string {
+  if (kind === 'gitea') return `${apiUrl}/${repository}`;
+  const url = new URL(apiUrl);
+  if (url.host === 'api.github.com') return `https://github.com/${repository}`;
+  // GitHub Enterprise Server: https://<host>/api/v3 -> https://<host>/<owner>/<repo>
+  const base = url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${base}/${repository}`;
 }

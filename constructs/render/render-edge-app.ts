@@ -71,7 +71,9 @@ export function renderEdgeApp(scope: Construct, app: EdgeApp, ctx: AppRenderCont
     revisionHistoryLimit: app.revisionHistoryLimit,
     strategy: app.strategy === 'Recreate' ? kplus.DeploymentStrategy.recreate() : kplus.DeploymentStrategy.rollingUpdate(),
     select: false,
-    automountServiceAccountToken: false,
+    // Apps get no API token unless they name the account they need one for.
+    automountServiceAccountToken: app.serviceAccount !== undefined,
+    ...(app.serviceAccount !== undefined ? { serviceAccount: kplus.ServiceAccount.fromServiceAccountName(scope, 'service-account', app.serviceAccount) } : {}),
     securityContext: {
       ensureNonRoot: security.runAsNonRoot,
       ...(security.runAsUser !== undefined ? { user: security.runAsUser } : {}),

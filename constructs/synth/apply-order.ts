@@ -40,6 +40,8 @@ export const KIND_APPLY_ORDER: readonly string[] = [
   'ImageRepository',
   'ImagePolicy',
   'ImageUpdateAutomation',
+  'Provider',
+  'Alert',
 ];
 
 const RANK = new Map(KIND_APPLY_ORDER.map((k, i) => [k, i]));

@@ -5,6 +5,9 @@ import { Fleet } from '../fleet';
 import { FleetProblem, FleetValidationError } from '../fleet-validation-error';
 import { imagePolicySetter } from '../flux/api-versions';
 import {
+  fluxEventSources,
+  renderFluxAlert,
+  renderFluxProvider,
   renderGitRepository,
   renderImagePolicy,
   renderImageRepository,
@@ -26,8 +29,9 @@ import { LineComment, Manifest, canonicalManifest, manifestToYaml } from './mani
 
 /**
  * What to render: `plain` is the app manifests (what the FluxOps reconciler and Pulumi stacks
- * apply); `flux` adds the equivalent Flux custom resources (GitRepository, Kustomization and
- * image automation) and marks policy-backed image fields with Flux setter comments.
+ * apply; alerts are not objects there, the reconciler delivers them, see `alertSpecs`); `flux`
+ * adds the equivalent Flux custom resources (GitRepository, Kustomization, image automation and
+ * notification Providers/Alerts) and marks policy-backed image fields with Flux setter comments.
  */
 export type SynthFlavor = 'plain' | 'flux';
 
@@ -238,6 +242,9 @@ function renderFlux(scope: Construct, fleet: Fleet, site: Site | undefined): Ren
   out.push(...repositories.map((r) => renderImageRepository(scope, r, ctx)));
   out.push(...policies.map((p) => renderImagePolicy(scope, p, automations, ctx)));
   out.push(...automations.map((a) => renderImageUpdateAutomation(scope, a, ctx)));
+  const alerts = fleet.alerts.filter((a) => (!site || a.appliesToSite(site)) && fluxEventSources(a, automations, ctx).length > 0);
+  out.push(...alerts.map((a) => renderFluxProvider(scope, a, ctx)));
+  out.push(...alerts.map((a) => renderFluxAlert(scope, a, automations, ctx)));
   return out;
 }
 

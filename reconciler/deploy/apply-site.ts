@@ -14,7 +14,7 @@ import { DEFAULT_PROJECT, openSiteStack, siteProgram } from '../../stacks/worksp
 import { refId, type KubeClient, type KubeObject, type ObjectRef } from '../cluster/kube-client';
 import { mapLimit } from '../cluster/semaphore';
 import { diffSite, idOf, refOf, rejectInvalid, type ObjectDiff, type SiteDiff } from './diff-site';
-import { waitForHealth, type ObjectHealth } from './health';
+import { waitForDeletion, waitForHealth, type ObjectHealth } from './health';
 import { FLUXOPS_NAMESPACE, inventoryName, parseInventory } from './inventory';
 import { acquireSiteLease, type SiteLease } from './site-lease';
 
@@ -141,14 +141,23 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
     return { diff, changeSet: changeSetOf(diff, new Map(), [], false), pulumi: 'skipped', reasons, health: [], timings };
   }
 
+  let waited = false;
   const lease: SiteLease = await time('lease', () =>
     acquireSiteLease(opts.kube, {
       site: opts.site,
       ...(opts.identity ? { identity: opts.identity } : {}),
       ...(opts.leaseWaitMs !== undefined ? { waitMs: opts.leaseWaitMs } : {}),
-      ...(opts.onLeaseWait ? { onWait: (h) => opts.onLeaseWait!(h.identity) } : {}),
+      onWait: (h) => {
+        waited = true;
+        opts.onLeaseWait?.(h.identity);
+      },
     }),
   );
+  if (waited) {
+    // Another writer applied meanwhile: what is left to do is decided again, with the lease held.
+    await lease.release({ completed: lease.interrupted === undefined }).catch(() => undefined);
+    return applySite(opts);
+  }
   let completed = false;
   try {
     const fullReason = opts.full
@@ -231,7 +240,13 @@ export async function applySite(opts: ApplySiteOptions): Promise<ApplySiteResult
     for (const e of run.changeSet.entries) outcomes.set(e.id, { action: e.action, message: e.message });
 
     const deleted = await time('prune', () => pruneDirectly(opts.kube, directPrunes, opts.concurrency ?? 16));
-    const health = opts.health === false ? [] : await time('health', () => waitForHealth(opts.kube, changed.map((o) => o.ref), opts.health ? opts.health : {}));
+    const health =
+      opts.health === false
+        ? []
+        : await time('health', async () => [
+            ...(await waitForHealth(opts.kube, changed.map((o) => o.ref), opts.health ? opts.health : {})),
+            ...(await waitForDeletion(opts.kube, prunes.map((o) => o.ref), opts.health ? opts.health : {})),
+          ]);
     completed = true;
     return { diff, changeSet: changeSetOf(diff, outcomes, health, true, deleted), pulumi: mode, ...(fullReason ? { fullReason } : {}), reasons, health, timings };
   } finally {
@@ -266,7 +281,7 @@ function changeSetOf(diff: SiteDiff, outcomes: Map<string, { action: ChangeActio
     if (h && action !== 'failed') {
       if (h.status === 'failed') {
         action = 'failed';
-        message = `applied, but not healthy: ${h.message}`;
+        message = o.action === 'prune' ? `deletion did not finish: ${h.message}` : `applied, but not healthy: ${h.message}`;
       } else {
         message = message ? `${message}; ${h.message}` : h.message;
       }

@@ -156,3 +156,28 @@ export async function waitForHealth(kube: KubeClient, refs: readonly ObjectRef[]
   }
   return refs.map((r) => results.get(refId(r))!);
 }
+
+/**
+ * Waits until pruned objects are gone (deletion is asynchronous: a Deployment waits for its
+ * ReplicaSets and pods). One still there at the timeout is reported with its finalizers.
+ */
+export async function waitForDeletion(kube: KubeClient, refs: readonly ObjectRef[], opts: WaitForHealthOptions = {}): Promise<ObjectHealth[]> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
+  let pending = [...refs];
+  const results = new Map<string, ObjectHealth>();
+  while (pending.length > 0) {
+    const still = await mapLimit(pending, 8, async (r) => ({ r, obj: await kube.get(r) }));
+    for (const { r, obj } of still) if (!obj) results.set(refId(r), { id: refId(r), status: 'current', message: 'deleted' });
+    pending = still.filter((x) => x.obj !== undefined).map((x) => x.r);
+    if (pending.length === 0) break;
+    if (Date.now() >= deadline) {
+      for (const { r, obj } of still.filter((x) => x.obj !== undefined)) {
+        const finalizers = ((obj!.metadata as { finalizers?: string[] }).finalizers ?? []).join(', ');
+        results.set(refId(r), { id: refId(r), status: 'failed', message: `still being deleted after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s${finalizers ? ` (finalizers: ${finalizers})` : ''}` });
+      }
+      break;
+    }
+    await new Promise((res) => setTimeout(res, opts.intervalMs ?? 500));
+  }
+  return refs.map((r) => results.get(refId(r))!);
+}

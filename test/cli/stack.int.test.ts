@@ -116,9 +116,9 @@ describe('fluxops up / preview / destroy (Automation API, isolated synthesis, ch
     await expect(cluster.kubectl(['-n', 'cli-apps', 'get', 'deployment', 'web'])).rejects.toThrow(/NotFound/);
   }, 300_000);
 
-  it('refuses to run without a passphrase for the local backend', async () => {
+  it('refuses to deploy without a passphrase for the local backend (preview, a read-only diff, needs none)', async () => {
     const { PULUMI_CONFIG_PASSPHRASE: _unused, ...noPass } = env;
-    await expect(run(FLUXOPS, ['preview'], { env: noPass, cwd: config })).rejects.toMatchObject({
+    await expect(run(FLUXOPS, ['up'], { env: noPass, cwd: config })).rejects.toMatchObject({
       stderr: expect.stringMatching(/PULUMI_CONFIG_PASSPHRASE_FILE \(preferred\) or PULUMI_CONFIG_PASSPHRASE/),
     });
   }, 60_000);

@@ -9,8 +9,11 @@ const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/edge-fleet');
 const SITES = ['factory-a', 'warehouse-b'] as const;
 
 /** The example's synthesis through the one path deploys use (isolated child, strict lock). */
+/** One isolated synthesis of every site (memoized: a child process per call is slow for 5 s test timeouts). */
+let synthesized: Promise<Awaited<ReturnType<typeof synthesizeIsolated>>> | undefined;
 async function plainSynth(site: string): Promise<SiteSynthData> {
-  return (await synthesizeIsolated({ configDir: EXAMPLE_DIR, site, lockMode: 'strict' })).site(site);
+  synthesized ??= synthesizeIsolated({ configDir: EXAMPLE_DIR, allSites: true, lockMode: 'strict' });
+  return (await synthesized).site(site);
 }
 
 const id = (o: { apiVersion: string; kind: string; namespace?: string; name: string }): string =>
@@ -26,6 +29,7 @@ describe('examples/edge-fleet on the local edge cluster (server-side dry run)', 
   let cluster: LocalCluster;
 
   beforeAll(async () => {
+    await plainSynth('factory-a');
     cluster = await startLocalCluster({ toolchain });
   }, 180_000);
 

@@ -10,8 +10,11 @@ const EXAMPLE_DIR = path.resolve(__dirname, '../../examples/edge-fleet');
 const SITES = ['factory-a', 'warehouse-b'] as const;
 const FLUX_KINDS: readonly string[] = Object.values(FLUX_API).map((a) => a.kind);
 
+/** One isolated synthesis of every site (memoized: a child process per call is slow for 5 s test timeouts). */
+let synthesized: Promise<Awaited<ReturnType<typeof synthesizeIsolated>>> | undefined;
 async function fluxSynth(site: string): Promise<SiteSynthData> {
-  return (await synthesizeIsolated({ configDir: EXAMPLE_DIR, site, flavor: 'flux', lockMode: 'strict' })).site(site);
+  synthesized ??= synthesizeIsolated({ configDir: EXAMPLE_DIR, allSites: true, flavor: 'flux', lockMode: 'strict' });
+  return (await synthesized).site(site);
 }
 
 function fluxObject(result: SiteSynthData, kind: string, name: string): Json {
@@ -41,6 +44,7 @@ describe('flux flavor against the real Flux CRDs (server-side dry run)', () => {
   let cluster: LocalCluster;
 
   beforeAll(async () => {
+    await fluxSynth('factory-a');
     cluster = await startLocalCluster({ toolchain });
     await cluster.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', toolchain.fluxCrdsDir]);
     await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);

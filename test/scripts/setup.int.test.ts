@@ -71,7 +71,7 @@ fs.writeFileSync(path.join(process.env.FLUXOPS_CACHE_DIR, 'image', '.done-inputs
     fs.mkdirSync(bin);
     for (const [name, text] of Object.entries(FAKES)) fs.writeFileSync(path.join(bin, name), text + '\n', { mode: 0o755 });
     fs.mkdirSync(state);
-    fs.writeFileSync(path.join(state, 'installed'), 'git\nopenssl\nca-certificates\n');
+    fs.writeFileSync(path.join(state, 'installed'), 'git\nopenssl\nca-certificates\napache2-utils\n');
     fs.writeFileSync(path.join(tmp, 'steps.sh'), 'steps=(kine)\ntypical_seconds=([kine]=98)\nbuild_kine() { for i in $(seq 1 500); do echo "go: downloading m$i"; done; }\n');
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ export interface AuditedWrite {
 }
 
 /** Clients that write on their own (controllers, the simulated kubelets): never FluxOps. */
-const BACKGROUND = /^(kube-controller-manager|kube-scheduler|kwok)\b/;
+const BACKGROUND = /^(kube-controller-manager|kube-scheduler|kube-apiserver|kwok)\b/;
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** A position in the audit log; {@link writesSince} reads what came after it. */
