@@ -49,8 +49,17 @@ export const DEFAULT_LAYOUT_DIR = path.join('.fluxops', 'image', 'oci');
 /** Node's path in the image. */
 export const IMAGE_NODE_PATH = '/usr/local/bin/node';
 
-/** The image's entrypoint: the reconcile loop (`fluxops reconcile`); pod args follow. */
-export const IMAGE_ENTRYPOINT: readonly string[] = [IMAGE_NODE_PATH, `/${IMAGE_APP_DIR}/bin/fluxops`, 'reconcile'];
+/**
+ * The image's entrypoint: the `fluxops` command (Node named explicitly: the image has no
+ * /usr/bin/env for the script's `#!/usr/bin/env node`).
+ */
+export const IMAGE_ENTRYPOINT: readonly string[] = [IMAGE_NODE_PATH, `/${IMAGE_APP_DIR}/bin/fluxops`];
+
+/**
+ * The default command: the reconcile loop. A pod's `args` replace it, so `fluxops bootstrap`'s
+ * Deployment passes `reconcile --site ... --repo ...`, and `--version` or `synth` work the same way.
+ */
+export const IMAGE_CMD: readonly string[] = ['reconcile'];
 
 /** Options of {@link buildImage}. */
 export interface BuildImageOptions {
@@ -284,6 +293,7 @@ function containerConfig(labels: Readonly<Record<string, string>>, pulumiVersion
       'PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true',
     ],
     entrypoint: IMAGE_ENTRYPOINT,
+    cmd: IMAGE_CMD,
     workingDir: IMAGE_STATE_DIR,
     volumes: [IMAGE_STATE_DIR],
     labels: { ...labels, 'dev.fluxops.pulumi.version': pulumiVersion, 'dev.fluxops.pulumi-kubernetes.version': providerVersion },

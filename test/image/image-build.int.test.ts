@@ -6,7 +6,7 @@ import * as path from 'node:path';
 
 import { getImageConfig, getManifest, startRegistry, type LocalRegistry } from '../../dev/registry';
 import { buildImage, pushImage, readImagePins, type BuiltImage } from '../../image';
-import { IMAGE_ENTRYPOINT } from '../../image/build-image';
+import { IMAGE_CMD, IMAGE_ENTRYPOINT } from '../../image/build-image';
 
 /**
  * The reconciler image end to end: built from the cache (offline: the cross-compiled Pulumi
@@ -46,6 +46,9 @@ function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { status: nu
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// Runs of the image's binaries under emulation and the CLI builds take longer than jest's default.
+jest.setTimeout(300_000);
+
 describe('fluxops image build', () => {
   let tmp: string;
   let first: BuiltImage;
@@ -82,7 +85,7 @@ describe('fluxops image build', () => {
     }
   });
 
-  it.each([['arm64'], ['amd64']])('linux/%s: five layers, non-root, the reconcile entrypoint, state under /var/lib/fluxops, labels', (arch) => {
+  it.each([['arm64'], ['amd64']])('linux/%s: five layers, non-root, fluxops reconcile by default, state under /var/lib/fluxops, labels', (arch) => {
     const inspected = skopeoJson(['--override-os', 'linux', '--override-arch', arch, 'inspect', `oci:${first.layoutDir}:${TAG}`]) as { Architecture: string; Layers: string[]; Labels: Record<string, string> };
     expect(inspected.Architecture).toBe(arch);
     expect(inspected.Layers).toHaveLength(5);
@@ -93,12 +96,15 @@ describe('fluxops image build', () => {
       'dev.fluxops.node.version': pins.nodeVersion,
     });
     const config = skopeoJson(['--override-os', 'linux', '--override-arch', arch, 'inspect', '--config', `oci:${first.layoutDir}:${TAG}`]) as {
-      config: { User: string; Entrypoint: string[]; Env: string[]; WorkingDir: string; Volumes: object };
+      config: { User: string; Entrypoint: string[]; Cmd: string[]; Env: string[]; WorkingDir: string; Volumes: object };
       rootfs: { diff_ids: string[] };
     };
     expect(config.config.User).toBe('65532:65532');
     expect(config.config.Entrypoint).toEqual([...IMAGE_ENTRYPOINT]);
-    expect(config.config.Entrypoint).toEqual(['/usr/local/bin/node', '/fluxops/bin/fluxops', 'reconcile']);
+    // `fluxops reconcile` by default; a pod's args (as `fluxops bootstrap` writes them) replace the Cmd.
+    expect(config.config.Entrypoint).toEqual(['/usr/local/bin/node', '/fluxops/bin/fluxops']);
+    expect(config.config.Cmd).toEqual([...IMAGE_CMD]);
+    expect(config.config.Cmd).toEqual(['reconcile']);
     expect(config.config.Env).toEqual(expect.arrayContaining(['HOME=/var/lib/fluxops', 'XDG_STATE_HOME=/var/lib/fluxops/state', 'PULUMI_SKIP_UPDATE_CHECK=true']));
     expect(config.config.Volumes).toEqual({ '/var/lib/fluxops': {} });
     const p = first.platforms.find((x) => x.platform === `linux/${arch}`);
@@ -170,7 +176,7 @@ describe('fluxops image build', () => {
       // Exactly as in a container: the static emulator inside the rootfs, every path the image's own.
       fs.copyFileSync(qemu, path.join(rootfs, 'qemu-aarch64-static'));
       const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/var/lib/fluxops' };
-      const fluxops = run(CHROOT, ['--userspec=65532:65532', rootfs, '/qemu-aarch64-static', ...IMAGE_ENTRYPOINT.slice(0, 2), '--version'], env);
+      const fluxops = run(CHROOT, ['--userspec=65532:65532', rootfs, '/qemu-aarch64-static', ...IMAGE_ENTRYPOINT, '--version'], env);
       expect(fluxops).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
     } else {
       // Node's module loader bypasses qemu's path translation: name the script by its host path.
@@ -196,7 +202,10 @@ describe('fluxops image build', () => {
     const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/var/lib/fluxops', XDG_STATE_HOME: '/var/lib/fluxops/state', LANG: 'C.UTF-8' };
     const inImage = (...args: string[]) => run(CHROOT, ['--userspec=65532:65532', rootfs, ...args], env);
     expect(inImage('/usr/local/bin/node', '-p', 'process.version + " " + process.getuid()')).toMatchObject({ status: 0, stdout: `v${pins.nodeVersion} 65532\n` });
-    expect(inImage(...IMAGE_ENTRYPOINT.slice(0, 2), '--version')).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
+    expect(inImage(...IMAGE_ENTRYPOINT, '--version')).toMatchObject({ status: 0, stdout: `${PKG_VERSION}\n` });
+    // The default command loads: the reconcile loop's whole module graph is in the image.
+    const reconcileHelp = inImage(...IMAGE_ENTRYPOINT, ...IMAGE_CMD, '--help');
+    expect(reconcileHelp).toMatchObject({ status: 0, stdout: expect.stringContaining('--site') });
     expect(inImage('/usr/bin/git', '--version')).toMatchObject({ status: 0, stdout: expect.stringMatching(/^git version 2\./) });
     expect(inImage('/usr/local/bin/pulumi', 'version')).toMatchObject({ status: 0, stdout: `${first.pulumiVersion}\n` });
     // The state directory belongs to the image's user.

@@ -50,6 +50,9 @@ interface JestResult {
   testResults: { name: string; status: string; assertionResults: { status: string; fullName: string }[] }[];
 }
 
+// Runs of the image's binaries under emulation and the CLI builds take longer than jest's default.
+jest.setTimeout(300_000);
+
 const platform = hostImagePlatform();
 (platform ? describe : describe.skip)('reconciler tests under the Node 24 LTS the image ships', () => {
   let node24: string;
