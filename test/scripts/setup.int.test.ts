@@ -101,8 +101,8 @@ fs.writeFileSync(path.join(process.env.FLUXOPS_CACHE_DIR, 'image', '.done-inputs
     const root = fs.readdirSync(path.join(cache, 'toolchain'))[0]!;
     expect(first.lines).toEqual([
       `[setup] output of the steps below: ${path.join(cache, 'setup.log')}`,
-      '[setup] Debian packages (docker-registry skopeo apache2-utils qemu-user-static): installing...',
-      '[setup] Debian packages (docker-registry skopeo apache2-utils qemu-user-static): done in N s',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): installing...',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): done in N s',
       '[setup] node_modules (npm ci): installing...',
       '[setup] node_modules (npm ci): done in N s',
       `[toolchain] building 1 of 1 steps into ${path.join(cache, 'toolchain', root)} (typically ~2 min in total on 2 cores; once per machine)`,
@@ -115,7 +115,7 @@ fs.writeFileSync(path.join(process.env.FLUXOPS_CACHE_DIR, 'image', '.done-inputs
     expect(log).toContain('Get:200 http://deb.debian.org/debian bookworm/main amd64 pkg200');
     expect(log).toContain('npm http fetch GET 200 https://registry.npmjs.org/pkg300');
     expect(fs.readFileSync(path.join(state, 'calls'), 'utf8')).toBe(
-      'apt-get update -qq\napt-get install -y -qq --no-install-recommends docker-registry skopeo apache2-utils qemu-user-static\nnpm ci --no-audit --no-fund --loglevel=error\nfluxops image fetch --quiet-if-cached\n',
+      'apt-get update -qq\napt-get install -y -qq --no-install-recommends docker-registry skopeo qemu-user-static\nnpm ci --no-audit --no-fund --loglevel=error\nfluxops image fetch --quiet-if-cached\n',
     );
 
     const second = setup();
@@ -129,8 +129,8 @@ fs.writeFileSync(path.join(process.env.FLUXOPS_CACHE_DIR, 'image', '.done-inputs
     expect(r.status).toBe(100);
     expect(r.lines).toEqual([
       `[setup] output of the steps below: ${path.join(cache, 'setup.log')}`,
-      '[setup] Debian packages (docker-registry skopeo apache2-utils qemu-user-static): installing...',
-      '[setup] Debian packages (docker-registry skopeo apache2-utils qemu-user-static): FAILED after N s (exit 100); the end of its output:',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): installing...',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): FAILED after N s (exit 100); the end of its output:',
       '    Get:199 http://deb.debian.org/debian bookworm/main amd64 pkg199 [1234 B]',
       '    Get:200 http://deb.debian.org/debian bookworm/main amd64 pkg200 [1234 B]',
       '    E: Unable to locate package skopeo',
