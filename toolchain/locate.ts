@@ -100,6 +100,20 @@ function significantLines(file: string): string[] {
     .filter((l) => !/^\s*(#|$)/.test(l));
 }
 
+/**
+ * The per-machine cache FluxOps builds and downloads into (toolchain, image inputs):
+ * `$FLUXOPS_CACHE_DIR`, else `$XDG_CACHE_HOME/fluxops`, else `~/.cache/fluxops`. Same rule as
+ * toolchain/build.sh.
+ */
+export function fluxopsCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLUXOPS_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fluxops');
+}
+
+/** The toolchain cache directory for the current pins (`<cache>/toolchain/<key>`), whether built or not. */
+export function toolchainRoot(): string {
+  return path.join(fluxopsCacheRoot(), 'toolchain', fileKey(VERSIONS_FILE));
+}
+
 /** Options of {@link locateToolchain}. */
 export interface LocateToolchainOptions {
   /** Throw {@link ToolchainMissingError} when something needed is missing. @default true */
@@ -123,8 +137,7 @@ export function locateToolchain(opts: LocateToolchainOptions = {}): Toolchain {
   const fluxVersions = readFluxVersions();
   const lintVersions = readLintVersions();
   const key = fileKey(VERSIONS_FILE);
-  const cacheRoot = process.env.FLUXOPS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fluxops');
-  const root = path.join(cacheRoot, 'toolchain', key);
+  const root = path.join(fluxopsCacheRoot(), 'toolchain', key);
   const binDir = process.env.FLUXOPS_TOOLCHAIN_BIN ?? path.join(root, 'bin');
   const kwokStages = path.join(root, 'kwok', 'stages.yaml');
   const fluxCrdsDir = path.join(root, 'flux-crds');
@@ -146,7 +159,7 @@ export function locateToolchain(opts: LocateToolchainOptions = {}): Toolchain {
 }
 
 /** The cache key build.sh derives from a pins file: sha256 of its significant lines, 12 hex digits. */
-function fileKey(file: string): string {
+export function fileKey(file: string): string {
   return createHash('sha256')
     .update(significantLines(file).join('\n') + '\n')
     .digest('hex')

@@ -156,10 +156,10 @@ describe('toolchain/build.sh progress', () => {
     expect(r.stderr).toBe("build.sh: unknown step 'kubernetes-typo' (steps: fetch compile package)\n");
   });
 
-  it('knows the real steps: a complete real cache is one line, listing all nine', () => {
+  it('knows the real steps: a complete real cache is one line, listing all thirteen', () => {
     fs.mkdirSync(root, { recursive: true });
-    const steps = ['kubernetes', 'kine', 'kwok', 'kwok_stages', 'pulumi', 'pulumi_language_nodejs', 'pulumi_kubernetes', `flux_crds-${FLUX_KEY}`, `actionlint-${ACTIONLINT_VERSION}`];
-    for (const s of steps) {
+    const cross = ['pulumi_linux_amd64', 'pulumi_kubernetes_linux_amd64', 'pulumi_linux_arm64', 'pulumi_kubernetes_linux_arm64'];
+    for (const s of ['kubernetes', 'kine', 'kwok', 'kwok_stages', 'pulumi', 'pulumi_language_nodejs', 'pulumi_kubernetes', `flux_crds-${FLUX_KEY}`, `actionlint-${ACTIONLINT_VERSION}`, ...cross]) {
       fs.writeFileSync(path.join(root, `.done-${s}`), '');
     }
     // If a marker were wrong, a real step would start: a `go` that fails at once keeps it from building.
@@ -168,7 +168,15 @@ describe('toolchain/build.sh progress', () => {
     fs.writeFileSync(path.join(fakeBin, 'go'), '#!/bin/sh\necho "go must not run in this test" >&2\nexit 99\n', { mode: 0o755 });
     const r = build([], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
     expect(r).toMatchObject({ status: 0, stdout: `${path.join(root, 'bin')}\n` });
-    expect(r.lines).toEqual([`[toolchain] all 9 steps cached: ${path.join(root, 'bin')}`]);
+    expect(r.lines).toEqual([`[toolchain] all 13 steps cached: ${path.join(root, 'bin')}`]);
+    // The image group names only the cross builds.
+    expect(build(['image'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` }).lines).toEqual([`[toolchain] image cached: ${path.join(root, 'bin')}`]);
+    fs.rmSync(path.join(root, '.done-pulumi_linux_arm64'));
+    const missing = build(['image'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
+    expect(missing.status).toBe(99);
+    expect(missing.lines[0]).toBe(`[toolchain] building 1 of 4 steps into ${root} (typically ~3 min in total on 2 cores; once per machine)`);
+    const unknown = build(['imagery'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '' });
+    expect(unknown.stderr).toMatch(/^build\.sh: unknown step 'imagery' \(steps: kubernetes .* pulumi_kubernetes_linux_arm64; groups: image\)\n$/);
   });
 
   it('actionlint: only a marker of the pinned version counts, and the step builds only actionlint', () => {
