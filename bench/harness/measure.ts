@@ -64,16 +64,18 @@ export function treeRssBytes(pid: number): number {
   return total;
 }
 
-/** Samples the RSS of a process tree every `everyMs` and keeps the peak, until stopped. */
+/** Samples the summed RSS of one or more process trees every `everyMs` and keeps the peak, until stopped. */
 export class RssSampler {
   private peakBytes = 0;
   private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pid: number, everyMs = 100) {
+  private readonly pids: readonly number[];
+  constructor(pids: number | readonly number[], everyMs = 100) {
+    this.pids = typeof pids === 'number' ? [pids] : pids;
     this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
   private sample(): void {
-    this.peakBytes = Math.max(this.peakBytes, treeRssBytes(this.pid));
+    this.peakBytes = Math.max(this.peakBytes, this.pids.reduce((sum, pid) => sum + treeRssBytes(pid), 0));
   }
   /** The peak so far, MiB. */
   get peakMiB(): number {

@@ -5,7 +5,7 @@ export interface SvgPlotOptions {
   readonly title: string;
   /** A line under the title (date, machine, load). */
   readonly subtitle?: string;
-  /** @default 720 */
+  /** @default 960 */
   readonly width?: number;
   /** @default 440 */
   readonly height?: number;
@@ -32,9 +32,9 @@ function label(v: number): string {
  * need Node 22 or top-level await (see /work/shared/LIBRARIES.md).
  */
 export function applyTimeSvg(points: readonly PlotPoint[], opts: SvgPlotOptions): string {
-  const width = opts.width ?? 720;
+  const width = opts.width ?? 960;
   const height = opts.height ?? 440;
-  const m = { left: 70, right: 170, top: 60, bottom: 55 };
+  const m = { left: 70, right: 330, top: 60, bottom: 55 };
   const valid = points.filter((p) => p.objects > 0 && p.seconds > 0 && Number.isFinite(p.seconds));
   const xs = decades(Math.min(...valid.map((p) => p.objects), 10), Math.max(...valid.map((p) => p.objects), 100));
   const ys = decades(Math.min(...valid.map((p) => p.seconds), 0.1), Math.max(...valid.map((p) => p.seconds), 1));
