@@ -8,7 +8,10 @@
  *   npm run bench -- --quick               smaller sizes, fewer repeats
  *   npm run bench -- --only apply,synth    a subset (names: see --list)
  *   npm run bench -- --out <dir>           another results directory
+ *   npm run bench -- --list                the modules, and the standalone scripts
+ *   npm run bench -- pulumi-apply          one standalone script (bench/<name>.ts), its own output
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,48 +23,25 @@ import { clusterStartModule } from './modules/cluster-start';
 import { gitopsModule } from './modules/gitops';
 import { synthModule } from './modules/synth';
 import { tagsModule } from './modules/tags';
-import { applyTimeSvg, firstLine, gitDescribe, judge, machineInfo, markdownReport, textTable, type BenchModule, type BenchReport, type BenchRow, type PlotPoint } from './harness';
+import { applyTimeSvg, firstLine, parseArgs, standaloneScripts, gitDescribe, judge, machineInfo, markdownReport, textTable, type BenchModule, type BenchReport, type BenchRow, type PlotPoint } from './harness';
 
 /** Every module, in the order they run (cheap ones first, so a short session still gets them). */
 export const MODULES: readonly BenchModule[] = [synthModule, tagsModule, clusterStartModule, applyModule, gitopsModule];
 
-/** The command line of `bench/report.ts`. */
-export interface ReportArgs {
-  readonly quick: boolean;
-  readonly only?: readonly string[];
-  readonly out: string;
-  readonly list: boolean;
-}
-
-/** Parses the command line; an unknown flag or module name is an error naming it. */
-export function parseArgs(argv: readonly string[], modules: readonly BenchModule[] = MODULES): ReportArgs {
-  let quick = false;
-  let list = false;
-  let out = path.join(__dirname, 'results');
-  const only: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--quick') quick = true;
-    else if (a === '--list') list = true;
-    else if (a === '--only' || a === '--out') {
-      const v = argv[++i];
-      if (!v || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      if (a === '--out') out = path.resolve(v);
-      else only.push(...v.split(',').map((s) => s.trim()).filter(Boolean));
-    } else if (a.startsWith('--only=')) only.push(...a.slice(7).split(',').filter(Boolean));
-    else if (!a.startsWith('-')) only.push(a);
-    else throw new Error(`unknown option ${a} (options: --quick, --only <names>, --out <dir>, --list)`);
-  }
-  const names = new Set(modules.map((m) => m.name));
-  const unknown = only.filter((n) => !names.has(n));
-  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')} (benchmarks: ${[...names].join(', ')})`);
-  return { quick, list, out, ...(only.length ? { only } : {}) };
-}
-
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2), MODULES, standaloneScripts(__dirname), path.join(__dirname, 'results'));
   if (args.list) {
-    for (const m of MODULES) console.log(`${m.name.padEnd(14)} ${m.description}`);
+    for (const m of MODULES) console.log(`${m.name.padEnd(18)} ${m.description}`);
+    for (const s of standaloneScripts(__dirname)) console.log(`${s.padEnd(18)} (script: bench/${s}.ts, its own output)`);
+    return;
+  }
+  if (args.scripts.length && !args.only) {
+    // `npm run bench -- pulumi-apply`: the detailed single benchmark, as before the report existed.
+    for (const s of args.scripts) {
+      console.log(`== ${s}`);
+      const r = spawnSync(process.execPath, ['--require', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, `${s}.ts`)], { stdio: 'inherit' });
+      if (r.status !== 0) process.exitCode = r.status ?? 1;
+    }
     return;
   }
   const selected = MODULES.filter((m) => !args.only || args.only.includes(m.name));

@@ -6,3 +6,4 @@ export * from './svg-plot';
 export * from './measure';
 export * from './machine';
 export * from './run-process';
+export * from './args';
