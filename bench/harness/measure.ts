@@ -46,22 +46,33 @@ function parents(): Map<number, number> {
 
 /** Resident memory of a process and all its descendants now, in bytes (0 when it is gone). */
 export function treeRssBytes(pid: number): number {
+  return [...treeRssByProcess(pid).values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Resident memory of each process of a tree now, bytes, keyed by `<pid> <command>` (the command
+ * shortened to its program and script, which tells a reconciler from its synthesis child).
+ */
+export function treeRssByProcess(pid: number): Map<string, number> {
   const tree = new Set([pid]);
   const ppid = parents();
   for (let grew = true; grew; ) {
     grew = false;
     for (const [p, pp] of ppid) if (tree.has(pp) && !tree.has(p)) (tree.add(p), (grew = true));
   }
-  let total = 0;
+  const out = new Map<string, number>();
   for (const p of tree) {
     try {
       const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) total += Number(m[1]) * 1024;
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const script = argv.slice(1).find((a) => /\.(ts|js)$/.test(a) || a.startsWith('/') ) ?? '';
+      const name = `${p} ${argv[0]?.split('/').pop() ?? '?'}${script ? ` ${script.split('/').slice(-2).join('/')}` : ''}`;
+      if (m) out.set(name, Number(m[1]) * 1024);
     } catch {
       // exited meanwhile
     }
   }
-  return total;
+  return out;
 }
 
 /** Samples the summed RSS of one or more process trees every `everyMs` and keeps the peak, until stopped. */

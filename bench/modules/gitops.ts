@@ -32,7 +32,7 @@ import { locateToolchain, type Toolchain } from '../../dev/toolchain';
 import { KubeClient, type KubeObject } from '../../reconciler/cluster/kube-client';
 import { readSiteStatus } from '../../reconciler/status/site-status';
 import { auditMark, writesSince } from '../../test/support/api-writes';
-import { firstLine, median, RssSampler, treeRssBytes, until } from '../harness';
+import { firstLine, median, RssSampler, treeRssByProcess, treeRssBytes, until } from '../harness';
 import type { BenchModule, BenchRow, PlotPoint } from '../harness/types';
 import { siteObjects } from './site-objects';
 
@@ -57,6 +57,10 @@ interface LoopFigures {
   readonly idleMiB: number;
   readonly peakMiB: number;
   readonly imagePush?: number;
+  /** Where the time of the timed runs went (FluxOps: phases of its `applied` log events). */
+  readonly breakdown?: string;
+  /** Idle RSS per process. */
+  readonly idleBreakdown?: string;
 }
 
 interface Env {
@@ -253,6 +257,7 @@ async function runFluxops(env: Env, n: number, registry: LocalRegistry | undefin
     env.log(`fluxops ${n}: first apply ${firstApply.toFixed(2)} s, peak RSS ${peakMiB.toFixed(0)} MiB`);
     await sleep(3000);
     const idleMiB = await idleRss([child.pid!], 5);
+    const idleBreakdown = [...treeRssByProcess(child.pid!)].map(([p, b]) => `${p} ${(b / MiB).toFixed(0)} MiB`).join('; ');
 
     // No change: what the loop does on its own (polls, drift checks) over three intervals.
     const windowSeconds = env.quick ? 20 : 35;
@@ -295,7 +300,13 @@ async function runFluxops(env: Env, n: number, registry: LocalRegistry | undefin
       env.log(`fluxops ${n}: image push -> running ${imagePush.toFixed(2)} s`);
     }
     const objects = await synthPlain(env, fleetSource(ns, n, 0, false), path.join(env.dir, `count-${n}`));
-    return { objects, startSeconds, firstApply, polling, webhook, noChange, writes, windowSeconds, idleMiB, peakMiB: Math.max(peakMiB, rss.peakMiB), ...(imagePush !== undefined ? { imagePush } : {}) };
+    const phasesOf = (sha: string) => {
+      const l = logs.find((x) => x.event === 'applied' && x.commit === sha);
+      const t = l?.timings as Record<string, number> | undefined;
+      return t ? Object.entries(t).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)} s`).join(', ') : 'no applied event logged';
+    };
+    const breakdown = `FluxOps apply phases: first apply ${phasesOf(c1)}; webhook commit ${phasesOf(c3)}`;
+    return { objects, startSeconds, firstApply, polling, webhook, noChange, writes, windowSeconds, idleMiB, peakMiB: Math.max(peakMiB, rss.peakMiB), breakdown, idleBreakdown, ...(imagePush !== undefined ? { imagePush } : {}) };
   } finally {
     rss.stop();
     await stopChild(child);
@@ -399,6 +410,7 @@ async function runFlux(env: Env, n: number, flux: FluxControllers): Promise<Loop
     env.log(`flux ${n}: first apply ${firstApply.toFixed(2)} s (${c1.objects} objects), peak RSS ${peakMiB.toFixed(0)} MiB`);
     await sleep(3000);
     const idleMiB = await idleRss(flux.pids, 5);
+    const idleBreakdown = flux.pids.flatMap((p) => [...treeRssByProcess(p)]).map(([p, b]) => `${p} ${(b / MiB).toFixed(0)} MiB`).join('; ');
 
     const windowSeconds = env.quick ? 20 : 35;
     const mark = auditMark(env.cluster.auditLogPath!);
@@ -424,7 +436,7 @@ async function runFlux(env: Env, n: number, flux: FluxControllers): Promise<Loop
     await applied(c3.sha, 'Flux to apply the requested commit');
     const webhook = since(t);
     env.log(`flux ${n}: commit -> applied: polling ${polling.toFixed(2)} s, webhook ${webhook.toFixed(2)} s`);
-    return { objects: c1.objects, startSeconds, firstApply, polling, webhook, noChange, writes, windowSeconds, idleMiB, peakMiB: Math.max(peakMiB, rss.peakMiB) };
+    return { objects: c1.objects, startSeconds, firstApply, polling, webhook, noChange, writes, windowSeconds, idleMiB, peakMiB: Math.max(peakMiB, rss.peakMiB), idleBreakdown };
   } finally {
     rss.stop();
     // Suspend by deleting the Kustomization without pruning its objects (the namespace goes next).
@@ -444,7 +456,7 @@ function rowsFor(n: number, ours: LoopFigures | undefined, flux: LoopFigures | u
   if (!ours) return [{ name: `GitOps loop, ${n} objects`, unit: 's', ...skip('FluxOps loop did not finish') }];
   const nc = ours.noChange.length ? median(ours.noChange) : NaN;
   return [
-    { name: `loop: first apply of the site, commit -> applied (webhook), ${size}`, value: ours.firstApply, unit: 's', ...peer((x) => x.firstApply), goal: { kind: 'ratio', max: 1 }, detail: `FluxOps waits for health, Flux with wait: true; reconciler start -> small first commit applied ${ours.startSeconds.toFixed(1)} s${flux ? `, Flux ${flux.startSeconds.toFixed(1)} s` : ''}${fluxNote}` },
+    { name: `loop: first apply of the site, commit -> applied (webhook), ${size}`, value: ours.firstApply, unit: 's', ...peer((x) => x.firstApply), goal: { kind: 'ratio', max: 1 }, detail: `FluxOps waits for health, Flux with wait: true; reconciler start -> small first commit applied ${ours.startSeconds.toFixed(1)} s${flux ? `, Flux ${flux.startSeconds.toFixed(1)} s` : ''}${fluxNote}; ${ours.breakdown ?? ''}` },
     { name: `loop: commit -> applied (polling every ${POLL}), one object changed in ${size}`, value: ours.polling, unit: 's', ...peer((x) => x.polling), goal: { kind: 'max', value: 15 }, detail: `one sample each: the wait for the next poll is up to ${POLL} for both tools` },
     { name: `loop: commit -> applied (webhook), one object changed in ${size}`, value: ours.webhook, unit: 's', ...peer((x) => x.webhook), goal: { kind: 'ratio', max: 1 }, detail: flux ? 'Flux: the GitRepository annotated with reconcile.fluxcd.io/requestedAt, as its Receiver does' : `no peer${fluxNote}` },
     {
@@ -457,7 +469,7 @@ function rowsFor(n: number, ours: LoopFigures | undefined, flux: LoopFigures | u
       detail: `median over a ${ours.windowSeconds} s window: FluxOps ${ours.noChange.length} drift checks (${ours.noChange.map((x) => x.toFixed(2)).join(', ')} s, from its logs)${flux ? `; Flux ${flux.noChange.length} Kustomization reconciles (${flux.noChange.map((x) => x.toFixed(2)).join(', ')} s, "Reconciliation finished in")` : ''}`,
     },
     { name: `loop: API writes in ${ours.windowSeconds} s without changes, ${size}`, value: ours.writes, unit: 'writes', ...peer((x) => x.writes), goal: { kind: 'max', value: 0 }, detail: 'writes (create/update/patch/delete, dry runs excluded) in the API server audit log by anything but the cluster itself' },
-    { name: `loop: reconciler idle RSS, ${size} applied`, value: ours.idleMiB, unit: 'MiB', ...peer((x) => x.idleMiB), goal: { kind: 'max', value: 250 }, detail: `process tree: fluxops reconcile (Node, ts-node) and its pre-spawned synthesis child${flux ? '; Flux: source-controller + kustomize-controller' : ''}` },
+    { name: `loop: reconciler idle RSS, ${size} applied`, value: ours.idleMiB, unit: 'MiB', ...peer((x) => x.idleMiB), goal: { kind: 'max', value: 250 }, detail: `process tree: fluxops reconcile (Node, ts-node) and its pre-spawned synthesis child (${ours.idleBreakdown ?? '-'})${flux ? `; Flux: source-controller + kustomize-controller (${flux.idleBreakdown ?? '-'})` : ''}` },
     { name: `loop: reconciler peak RSS, ${size} first apply`, value: ours.peakMiB, unit: 'MiB', ...peer((x) => x.peakMiB), goal: { kind: 'max', value: 600 }, detail: 'process tree incl. synthesis child, pulumi CLI and Kubernetes provider, sampled every 250 ms' },
   ];
 }
