@@ -23,7 +23,7 @@ import { clusterStartModule } from './modules/cluster-start';
 import { gitopsModule } from './modules/gitops';
 import { synthModule } from './modules/synth';
 import { tagsModule } from './modules/tags';
-import { applyTimeSvg, firstLine, parseArgs, standaloneScripts, gitDescribe, judge, machineInfo, markdownReport, textTable, type BenchModule, type BenchReport, type BenchRow, type PlotPoint } from './harness';
+import { applyTimeSvg, combineReports, firstLine, parseArgs, standaloneScripts, gitDescribe, judge, machineInfo, markdownReport, textTable, type BenchModule, type BenchReport, type BenchRow, type PlotPoint } from './harness';
 
 /** Every module, in the order they run (cheap ones first, so a short session still gets them). */
 export const MODULES: readonly BenchModule[] = [synthModule, tagsModule, clusterStartModule, applyModule, gitopsModule];
@@ -42,6 +42,11 @@ async function main(): Promise<void> {
       const r = spawnSync(process.execPath, ['--require', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, `${s}.ts`)], { stdio: 'inherit' });
       if (r.status !== 0) process.exitCode = r.status ?? 1;
     }
+    return;
+  }
+  if (args.combine) {
+    const report = combineReports(args.combine.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as BenchReport));
+    writeReport(report, args.out, `${report.machine.date.slice(0, 16).replace(/[:T]/g, '-')}-combined`);
     return;
   }
   const selected = MODULES.filter((m) => !args.only || args.only.includes(m.name));
@@ -88,24 +93,28 @@ async function main(): Promise<void> {
     plot,
     notes,
   };
+  const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '-');
+  writeReport(report, args.out, `${stamp}${args.quick ? '-quick' : ''}${args.only ? `-${args.only.join('+')}` : ''}`);
+  if (modules.some((m) => m.error)) process.exitCode = 1;
+}
+
+/** Prints the table and writes `<name>.md`, `<name>.json` and, with plot points, `apply-time.svg` into `out`. */
+function writeReport(report: BenchReport, out: string, name: string): void {
   console.log('');
   console.log(textTable(report.rows));
-  fs.mkdirSync(args.out, { recursive: true });
-  const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '-');
-  const suffix = args.only ? `-${args.only.join('+')}` : '';
-  const base = path.join(args.out, `${stamp}${args.quick ? '-quick' : ''}${suffix}`);
+  fs.mkdirSync(out, { recursive: true });
+  const base = path.join(out, name);
   fs.writeFileSync(`${base}.md`, markdownReport(report));
   fs.writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const written = [`${base}.md`, `${base}.json`];
-  if (plot.length) {
-    const svg = path.join(args.out, 'apply-time.svg');
-    const load = report.machine.loadStart[0]!.toFixed(1);
-    fs.writeFileSync(svg, applyTimeSvg(plot, { title: 'First apply time vs object count', subtitle: `${started.toISOString().slice(0, 16)}Z, ${machine.cpus} CPUs, load ${load}; local edge cluster, same run` }));
+  if (report.plot.length) {
+    const svg = path.join(out, 'apply-time.svg');
+    const m = report.machine;
+    fs.writeFileSync(svg, applyTimeSvg(report.plot, { title: 'Apply time vs object count', subtitle: `${m.date.slice(0, 16)}Z, ${m.cpus} CPUs, load ${m.loadStart[0]!.toFixed(1)} at the start; local edge cluster; each series measured in the same run` }));
     written.push(svg);
   }
   console.log('');
   console.log(`written: ${written.map((w) => path.relative(process.cwd(), w)).join(', ')}`);
-  if (modules.some((m) => m.error)) process.exitCode = 1;
 }
 
 if (require.main === module) {

@@ -20,6 +20,8 @@ export interface ReportArgs {
   readonly list: boolean;
   /** Positional names of the single-figure scripts (`bench/<name>.ts`), run as they are, without the table. */
   readonly scripts: readonly string[];
+  /** `--combine a.json b.json`: write one report from earlier runs' JSON reports instead of measuring. */
+  readonly combine?: readonly string[];
 }
 
 /** The standalone benchmark scripts in bench/ (each prints its own figures in more detail). */
@@ -34,10 +36,15 @@ export function parseArgs(argv: readonly string[], modules: readonly BenchModule
   let out = defaultOut;
   const only: string[] = [];
   const scripts: string[] = [];
+  const combine: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
     else if (a === '--list') list = true;
+    else if (a === '--combine') {
+      while (argv[i + 1] && !argv[i + 1]!.startsWith('--')) combine.push(path.resolve(argv[++i]!));
+      if (combine.length === 0) throw new BenchArgsError(a, '--combine needs JSON reports');
+    }
     else if (a === '--only' || a === '--out') {
       const v = argv[++i];
       if (!v || v.startsWith('--')) throw new BenchArgsError(a, `${a} needs a value`);
@@ -50,6 +57,6 @@ export function parseArgs(argv: readonly string[], modules: readonly BenchModule
   const names = new Set(modules.map((m) => m.name));
   const unknown = only.filter((n) => !names.has(n));
   if (unknown.length) throw new BenchArgsError(unknown.join(','), `unknown benchmark ${unknown.join(', ')} (modules: ${[...names].join(', ')}; scripts: ${scriptNames.join(', ')})`);
-  return { quick, list, out, scripts, ...(only.length ? { only } : {}) };
+  return { quick, list, out, scripts, ...(only.length ? { only } : {}), ...(combine.length ? { combine } : {}) };
 }
 

@@ -7,3 +7,4 @@ export * from './measure';
 export * from './machine';
 export * from './run-process';
 export * from './args';
+export * from './combine';

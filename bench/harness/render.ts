@@ -23,6 +23,8 @@ export interface BenchReport {
   readonly rows: readonly JudgedRow[];
   readonly plot: readonly PlotPoint[];
   readonly notes: Readonly<Record<string, readonly string[]>>;
+  /** When the report combines several runs (`--combine`): when each ran, under which load, what. */
+  readonly runs?: ReadonlyArray<{ readonly date: string; readonly mode: string; readonly loadStart: readonly number[]; readonly loadEnd: readonly number[]; readonly modules: readonly string[] }>;
 }
 
 /** A figure in its unit with sensible precision. */
@@ -86,6 +88,7 @@ export function markdownReport(report: BenchReport): string {
     `- machine: ${m.hostname}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryMiB} MiB; Node ${m.node}; mode: ${report.mode}`,
     `- load average (1/5/15 min) at the start: ${load(m.loadStart)}; at the end: ${load(m.loadEnd)} (the machine is shared with other workers)`,
     `- versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...(report.runs ?? []).map((r) => `- run ${r.date} (${r.mode}): ${r.modules.join(', ')}; load average at the start ${load(r.loadStart)}, at the end ${load(r.loadEnd)}`),
     `- modules: ${report.modules.map((x) => `${x.name} (${x.seconds.toFixed(0)} s${x.error ? `, FAILED: ${md(x.error)}` : ''})`).join(', ')}`,
     '',
     `| ${HEADER.join(' | ')} |`,

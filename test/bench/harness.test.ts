@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-import { BenchArgsError, applyTimeSvg, judge, markdownReport, parseArgs, textTable, type BenchModule, type BenchReport } from '../../bench/harness';
+import { BenchArgsError, applyTimeSvg, combineReports, judge, markdownReport, parseArgs, textTable, type BenchModule, type BenchReport } from '../../bench/harness';
 
 const mod = (name: string): BenchModule => ({ name, description: name, run: async () => ({ rows: [] }) });
 const modules = [mod('synth'), mod('apply'), mod('gitops')];
@@ -106,5 +106,28 @@ describe('bench report: rendering', () => {
     // Log scale: 10 -> 100 -> 1000 are equally spaced.
     const xs = [...svg.matchAll(/<text x="([0-9.]+)" y="[0-9.]+" text-anchor="middle">(10|100|1000)<\/text>/g)].map((m) => Number(m[1]));
     expect(xs[1]! - xs[0]!).toBeCloseTo(xs[2]! - xs[1]!, 0);
+  });
+});
+
+describe('bench report: combining runs', () => {
+  const run = (date: string, load: number, name: string, value: number): BenchReport => ({
+    machine: { date, hostname: 'vm', cpus: 2, cpuModel: 'Xeon', memoryMiB: 1, node: 'v20', loadStart: [load, 0, 0], loadEnd: [load + 1, 0, 0] },
+    versions: { [name]: '1' },
+    mode: 'full',
+    modules: [{ name, seconds: 1 }],
+    rows: [{ name, value, unit: 's', goal: { kind: 'max', value: 1 } }],
+    plot: [{ series: name, objects: 10, seconds: value }],
+    notes: { [name]: ['n'] },
+  });
+  it('keeps every row, point and note in run order, each run with its own date and load, and judges again', () => {
+    const c = combineReports([run('2026-11-26T12:00:00Z', 3, 'a', 0.5), run('2026-11-26T13:00:00Z', 9, 'b', 2)]);
+    expect(c.rows.map((r) => [r.name, r.met])).toEqual([['a', true], ['b', false]]);
+    expect(c.plot.map((p) => p.series)).toEqual(['a', 'b']);
+    expect(c.runs!.map((r) => [r.date, r.loadStart[0], r.loadEnd[0], r.modules])).toEqual([['2026-11-26T12:00:00Z', 3, 4, ['a']], ['2026-11-26T13:00:00Z', 9, 10, ['b']]]);
+    expect(c.machine).toMatchObject({ date: '2026-11-26T12:00:00Z', loadStart: [3, 0, 0], loadEnd: [10, 0, 0] });
+    expect(markdownReport(c)).toContain('- run 2026-11-26T13:00:00Z (full): b; load average at the start 9.00 / 0.00 / 0.00');
+  });
+  it('refuses nothing to combine', () => {
+    expect(() => combineReports([])).toThrow(BenchArgsError);
   });
 });
