@@ -483,8 +483,14 @@ export const gitopsModule: BenchModule = {
     const toolchain = locateToolchain();
     const fluxVersion = toolchain.fluxVersions.FLUX_VERSION ?? '?';
     const fluxName = `Flux ${fluxVersion}`;
-    const haveFlux = ['source-controller', 'kustomize-controller'].every((b) => fs.existsSync(path.join(toolchain.binDir, b)));
-    const fluxSkipped = haveFlux ? (toolchain.hasFluxCrds() ? undefined : 'Flux CRDs not built (npm run toolchain)') : 'controllers not built (bash toolchain/build.sh bench)';
+    // Looked up before each Flux phase: the opt-in build may still be finishing when a run starts.
+    const fluxMissing = (): string | undefined =>
+      !['source-controller', 'kustomize-controller'].every((b) => fs.existsSync(path.join(toolchain.binDir, b)))
+        ? 'controllers not built (bash toolchain/build.sh bench)'
+        : toolchain.hasFluxCrds()
+          ? undefined
+          : 'Flux CRDs not built (npm run toolchain)';
+    let fluxSkipped = fluxMissing();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-bench-gitops-'));
     const hookPort = await freePort();
     // One secret for the Git push webhook and the registry's notifications (the registry is configured once).
@@ -510,13 +516,8 @@ export const gitopsModule: BenchModule = {
       work = await cloneWorkdir(remote.url, { dir: path.join(dir, 'work') });
       await work.commit('README', { 'README.md': '# benchmark config repository\n' });
       await work.push();
-      if (!fluxSkipped) {
-        await cluster.kubectl(['apply', '--server-side', '-f', toolchain.fluxCrdsDir]);
-        await cluster.kubectl(['wait', '--for=condition=established', 'crd', '--all', '--timeout=60s']);
-        await cluster.kubectl(['create', 'namespace', 'flux-system']);
-      }
       kube = await KubeClient.connect({ kubeconfig: cluster.kubeconfigPath });
-      const env: Env = { dir, toolchain, cluster, kube, git, remote, url: git.url('fleet.git'), work, log: ctx.log, quick: ctx.quick };
+      let env: Env = { dir, toolchain, cluster, kube, git, remote, url: git.url('fleet.git'), work, log: ctx.log, quick: ctx.quick };
       await pushImage(registry.host, 'edge/gateway', '1.0.0', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
       for (const n of sizes) {
         let ours: LoopFigures | undefined;
@@ -530,9 +531,20 @@ export const gitopsModule: BenchModule = {
           rows.push({ name: `loop (FluxOps), ${n} objects`, value: null, unit: 's', skipped: `failed: ${firstLine(err)}` });
         }
         await cluster.kubectl(['delete', 'namespace', `fo-${n}`, '--wait=true', '--timeout=600s']).catch((err: unknown) => ctx.log(`deleting fo-${n}: ${firstLine(err)}`));
+        fluxSkipped = fluxMissing();
+        fluxError = fluxSkipped;
         if (!fluxSkipped) {
           try {
-            flux ??= await startFlux(env);
+            if (!flux) {
+              await cluster.kubectl(['apply', '--server-side', '-f', toolchain.fluxCrdsDir]);
+              await cluster.kubectl(['wait', '--for=condition=established', 'crd', '--all', '--timeout=60s']);
+              await cluster.kubectl(['create', 'namespace', 'flux-system']);
+              // A new client: its discovery cache predates the Flux CRDs.
+              kube.close();
+              kube = await KubeClient.connect({ kubeconfig: cluster.kubeconfigPath });
+              env = { ...env, kube };
+              flux = await startFlux(env);
+            }
             theirs = await runFlux(env, n, flux);
           } catch (err) {
             fluxError = `failed: ${firstLine(err)}`;
