@@ -9,6 +9,7 @@
  *   npm run bench -- --only apply,synth    a subset (names: see --list)
  *   npm run bench -- --out <dir>           another results directory
  *   npm run bench -- --list                the modules, and the standalone scripts
+ *   npm run bench -- --combine a.json b.json   one report from earlier runs' JSON (each run's date and load kept)
  *   npm run bench -- pulumi-apply          one standalone script (bench/<name>.ts), its own output
  */
 import { spawnSync } from 'node:child_process';
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   if (modules.some((m) => m.error)) process.exitCode = 1;
 }
 
-/** Prints the table and writes `<name>.md`, `<name>.json` and, with plot points, `apply-time.svg` into `out`. */
+/** Prints the table and writes `<name>.md`, `<name>.json` and, with plot points, `<name>-apply-time.svg` (and `apply-time.svg` for a full-size report) into `out`. */
 function writeReport(report: BenchReport, out: string, name: string): void {
   console.log('');
   console.log(textTable(report.rows));
@@ -108,10 +109,12 @@ function writeReport(report: BenchReport, out: string, name: string): void {
   fs.writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   const written = [`${base}.md`, `${base}.json`];
   if (report.plot.length) {
-    const svg = path.join(out, 'apply-time.svg');
     const m = report.machine;
-    fs.writeFileSync(svg, applyTimeSvg(report.plot, { title: 'Apply time vs object count', subtitle: `${m.date.slice(0, 16)}Z, ${m.cpus} CPUs, load ${m.loadStart[0]!.toFixed(1)} at the start; local edge cluster; each series measured in the same run` }));
-    written.push(svg);
+    const svg = applyTimeSvg(report.plot, { title: 'Apply time vs object count', subtitle: `${m.date.slice(0, 16)}Z, ${m.cpus} CPUs, load ${m.loadStart[0]!.toFixed(1)} at the start; local edge cluster; each series measured in the same run` });
+    // Every run keeps its own plot; only a full-size report becomes the current apply-time.svg.
+    const files = [`${base}-apply-time.svg`, ...(report.mode === 'full' ? [path.join(out, 'apply-time.svg')] : [])];
+    for (const f of files) fs.writeFileSync(f, svg);
+    written.push(...files);
   }
   console.log('');
   console.log(`written: ${written.map((w) => path.relative(process.cwd(), w)).join(', ')}`);
