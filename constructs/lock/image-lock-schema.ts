@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { digestProblem, dnsLabelProblem, imageNameProblem, imageTagProblem, platformProblem } from '../validation';
+import { digestProblem, dnsLabelProblem, imageNameProblem, imageTagProblem, platformProblem, singleLineTextProblem } from '../validation';
 import { IMAGE_LOCK_SCHEMA_VERSION, ImageLock } from './image-lock';
 
 /** A string checked by one of FluxOps's reason-returning validators. */
@@ -12,12 +12,30 @@ function validatedString(problem: (v: string) => string | undefined) {
     });
 }
 
+const utcTimestamp = () => z.iso.datetime({ error: 'must be an ISO-8601 UTC timestamp like "2025-11-20T10:00:00Z"' });
+
 const entrySchema = z.strictObject({
   image: validatedString(imageNameProblem),
   tag: validatedString(imageTagProblem),
   digest: validatedString(digestProblem),
-  updatedAt: z.iso.datetime({ error: 'must be an ISO-8601 UTC timestamp like "2025-11-20T10:00:00Z"' }),
+  updatedAt: utcTimestamp(),
   platforms: z.array(validatedString(platformProblem)).optional(),
+});
+
+/** A hold and a bad tag have the same shape: which tag, why, since when. */
+const tagNoteSchema = z.strictObject({
+  tag: validatedString(imageTagProblem),
+  reason: validatedString(singleLineTextProblem),
+  since: utcTimestamp(),
+});
+
+const badTagListSchema = z.array(tagNoteSchema).superRefine((list, ctx) => {
+  const first = new Map<string, number>();
+  list.forEach((b, i) => {
+    const earlier = first.get(b.tag);
+    if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'tag'], message: `marks ${JSON.stringify(b.tag)} bad a second time (already at index ${earlier}); keep one record per tag` });
+    else first.set(b.tag, i);
+  });
 });
 
 const keySchema = z.string().superRefine((v, ctx) => {
@@ -33,4 +51,7 @@ export const imageLockSchema: z.ZodType<ImageLock> = z.strictObject({
   }),
   policies: z.record(keySchema, entrySchema).default({}),
   sites: z.record(keySchema, z.record(keySchema, entrySchema)).default({}),
+  holds: z.record(keySchema, tagNoteSchema).optional(),
+  siteHolds: z.record(keySchema, z.record(keySchema, tagNoteSchema)).optional(),
+  badTags: z.record(keySchema, badTagListSchema).optional(),
 }) as unknown as z.ZodType<ImageLock>;
