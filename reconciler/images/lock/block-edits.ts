@@ -32,7 +32,6 @@ export function runPass(text: string, source: string, plan: (ctx: PassContext) =
   return applyTextEdits(text, plan(ctx));
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Block-map geometry: which lines belong to a pair, where a new pair goes.
 
@@ -70,6 +69,7 @@ export function pairHeadStart(src: YamlSource, pair: Pair<Node, Node | null>): n
   return src.lineStart(line);
 }
 
+/** Start of the line of a block-map key; throws {@link LockEditError} when the key does not start its line. */
 export function keyLineStart(ctx: PassContext, pair: Pair<Node, Node | null>, field: string): number {
   const keyStart = nodeStart(pair.key);
   if (!ctx.src.startsLine(keyStart)) {
@@ -160,7 +160,6 @@ export function membershipEdits(
   return edits;
 }
 
-
 /** Rewrites one existing one-line scalar to `value`, keeping its quoting style unless that would change how it reads. */
 export function scalarEdit(ctx: PassContext, node: Node | null | undefined, value: string, inFlow: boolean, field: string): TextEdit {
   const token = isScalar(node) ? (node.srcToken as CST.FlowScalar | CST.BlockScalar | undefined) : undefined;
@@ -170,8 +169,7 @@ export function scalarEdit(ctx: PassContext, node: Node | null | undefined, valu
   return { start: token.offset, end: token.offset + token.source.length, text: rewriteScalarToken(token, value, { inFlow, fallback: ctx.layout.fallback }) };
 }
 
-
 /** Order of the top-level keys, as `serializeImageLock` writes them; new sections go in this order. */
-export const ROOT_ORDER: Record<string, number> = { schemaVersion: 0, policies: 1, sites: 2 };
+export const ROOT_ORDER: Readonly<Record<string, number>> = { schemaVersion: 0, policies: 1, sites: 2, holds: 3, siteHolds: 4, badTags: 5 };
 /** Compares top-level keys by {@link ROOT_ORDER}, unknown keys last. */
-export const compareRootKeys = (a: string, b: string) => (ROOT_ORDER[a] ?? 3) - (ROOT_ORDER[b] ?? 3) || compareCodePoints(a, b);
+export const compareRootKeys = (a: string, b: string) => (ROOT_ORDER[a] ?? 6) - (ROOT_ORDER[b] ?? 6) || compareCodePoints(a, b);

@@ -1,14 +1,25 @@
 import { Node, Pair, YAMLMap, isMap, isScalar, isSeq } from 'yaml';
 import { compareCodePoints } from '../../../constructs/compare-code-points';
-import { ImageLockEntry } from '../../../constructs/lock';
+import { ImageLockBadTag, ImageLockEntry, ImageLockHold } from '../../../constructs/lock';
 import { ScalarStyle, renderScalarSource, scalarStyleOf } from './scalar-style';
 import { findPair, isFlowCollection, nodeStart, pairKey } from './yaml-document';
 import { YamlSource } from './yaml-source';
 
-/**
- * The lock rewriter's view of a file's style, and the rendering of new text in that style.
- * Internal to `updateLockText`.
- */
+// The lock rewriter's view of a file's style, and the rendering of new text in that style.
+// Internal to `updateLockText`.
+
+/** How holds and bad tags are written: the file's own holds and bad tags show it, else its entries do. */
+export interface NoteLayout {
+  /** One-line flow maps (`gw: {tag: ..., reason: ..., since: ...}`, `- {tag: ...}`). */
+  readonly flow: boolean;
+  /** Column of a block hold's fields minus the column of its key. */
+  readonly fieldOffset: number;
+  /** Column of a bad-tag dash minus the column of its policy key. */
+  readonly seqOffset: number;
+  /** What follows a bad-tag dash before the item. */
+  readonly dashGap: string;
+}
+
 /** How one lock file writes things (indentation, quoting, flow or block), so new text looks like the old. */
 export interface LockLayout {
   readonly eol: string;
@@ -26,8 +37,10 @@ export interface LockLayout {
   readonly entryFlow: boolean;
   /** Whether flow collections have inner padding (`{ a: b }`). */
   readonly flowPad: boolean;
-  /** Scalar style per field, from the first entry that has it. */
-  readonly styles: Readonly<Record<'key' | 'image' | 'tag' | 'digest' | 'updatedAt' | 'platform', ScalarStyle>>;
+  /** Scalar style per field, from the first entry (or hold, or bad tag) that has it. */
+  readonly styles: Readonly<Record<'key' | 'image' | 'tag' | 'digest' | 'updatedAt' | 'platform' | 'reason' | 'since', ScalarStyle>>;
+  /** Holds and bad tags. */
+  readonly notes: NoteLayout;
   /** Quote used when a plain scalar would read as another type. */
   readonly fallback: 'single' | 'double';
 }
@@ -101,13 +114,62 @@ export function detectLayout(src: YamlSource, root: YAMLMap<Node, Node | null>):
       siteEntryOffset = col((s.value.items[0] as Pair<Node, Node | null>).key) - col(s.key);
     }
   }
+  // Holds (`holds`, `siteHolds.<site>`) and bad tags (`badTags.<policy>` lists).
+  const holds: { key: Node; value: YAMLMap<Node, Node | null> }[] = [];
+  collect(findPair(root, 'holds')?.value, holds);
+  const siteHolds: { key: Node; value: YAMLMap<Node, Node | null> }[] = [];
+  collect(findPair(root, 'siteHolds')?.value, siteHolds);
+  for (const s of siteHolds) collect(s.value, holds);
+  for (const key of ['holds', 'siteHolds', 'badTags']) {
+    const p = findPair(root, key);
+    if (p && isMap(p.value) && !isFlowCollection(p.value) && p.value.items.length > 0) step ??= col((p.value.items[0] as Pair<Node, Node | null>).key) - col(p.key);
+  }
+  let noteFlow: boolean | undefined;
+  let noteFieldOffset: number | undefined;
+  let noteSeqOffset: number | undefined;
+  let noteDashGap: string | undefined;
+  const noteFields = (map: YAMLMap<Node, Node | null>) => {
+    noteFlow ??= isFlowCollection(map);
+    if (isFlowCollection(map)) notePad(map);
+    for (const p of map.items as Pair<Node, Node | null>[]) {
+      const k = pairKey(p);
+      if (k === 'tag' || k === 'reason' || k === 'since') noteStyle(k, p.value);
+    }
+  };
+  for (const h of holds) {
+    noteStyle('key', h.key);
+    noteFields(h.value);
+    if (noteFieldOffset === undefined && !isFlowCollection(h.value) && h.value.items.length > 0) {
+      noteFieldOffset = col((h.value.items[0] as Pair<Node, Node | null>).key) - col(h.key);
+    }
+  }
+  const badTags = findPair(root, 'badTags')?.value;
+  if (isMap(badTags)) {
+    for (const p of badTags.items as Pair<Node, Node | null>[]) {
+      noteStyle('key', p.key);
+      if (!isSeq(p.value)) continue;
+      for (const item of p.value.items) if (isMap(item)) noteFields(item as YAMLMap<Node, Node | null>);
+      const seqToken = p.value.srcToken;
+      if (noteSeqOffset === undefined && seqToken?.type === 'block-seq' && seqToken.items.length > 0) {
+        const dash = seqToken.items[0].start.find((t) => t.type === 'seq-item-ind');
+        const first = p.value.items[0] as Node | undefined;
+        if (dash && first) {
+          noteSeqOffset = src.columnOf(dash.offset) - col(p.key);
+          noteDashGap = src.text.slice(dash.offset + 1, nodeStart(first));
+          if (!/^ +$/.test(noteDashGap)) noteDashGap = ' ';
+        }
+      }
+    }
+  }
   const resolvedStep = step !== undefined && step > 0 ? step : 2;
+  const resolvedFieldOffset = fieldOffset !== undefined && fieldOffset > 0 ? fieldOffset : resolvedStep;
+  const resolvedSeqOffset = seqOffset !== undefined && seqOffset >= 0 ? seqOffset : resolvedStep;
   return {
     eol: src.eol,
     step: resolvedStep,
-    fieldOffset: fieldOffset !== undefined && fieldOffset > 0 ? fieldOffset : resolvedStep,
+    fieldOffset: resolvedFieldOffset,
     siteEntryOffset: siteEntryOffset !== undefined && siteEntryOffset > 0 ? siteEntryOffset : resolvedStep,
-    seqOffset: seqOffset !== undefined && seqOffset >= 0 ? seqOffset : resolvedStep,
+    seqOffset: resolvedSeqOffset,
     dashGap: dashGap ?? ' ',
     entryFlow: entryFlow ?? false,
     flowPad: flowPad ?? false,
@@ -118,6 +180,14 @@ export function detectLayout(src: YamlSource, root: YAMLMap<Node, Node | null>):
       digest: styles.digest ?? 'plain',
       updatedAt: styles.updatedAt ?? 'plain',
       platform: styles.platform ?? 'plain',
+      reason: styles.reason ?? 'plain',
+      since: styles.since ?? styles.updatedAt ?? 'plain',
+    },
+    notes: {
+      flow: noteFlow ?? entryFlow ?? false,
+      fieldOffset: noteFieldOffset !== undefined && noteFieldOffset > 0 ? noteFieldOffset : resolvedFieldOffset,
+      seqOffset: noteSeqOffset !== undefined && noteSeqOffset >= 0 ? noteSeqOffset : resolvedSeqOffset,
+      dashGap: noteDashGap ?? dashGap ?? ' ',
     },
     fallback: quotes.single > quotes.double ? 'single' : 'double',
   };
@@ -210,3 +280,56 @@ export function entryPairs(layout: LockLayout, entries: Readonly<Record<string, 
   return [...keys].sort(compareCodePoints).map((k) => entryPair(layout, k, entries[k]));
 }
 
+
+/** A hold or a bad tag as a one-line flow map (`{tag: ..., reason: ..., since: ...}`). */
+export function flowNoteText(layout: LockLayout, n: ImageLockHold | ImageLockBadTag): string {
+  const inner = [`tag: ${scalarText(layout, 'tag', n.tag, true)}`, `reason: ${scalarText(layout, 'reason', n.reason, true)}`, `since: ${scalarText(layout, 'since', n.since, true)}`].join(', ');
+  return layout.flowPad ? `{ ${inner} }` : `{${inner}}`;
+}
+
+/** The field lines of a hold or bad tag in block style, all at `column` (the first one may get a prefix such as a dash). */
+function blockNoteLines(layout: LockLayout, n: ImageLockHold | ImageLockBadTag, column: number, firstPrefix: string): string[] {
+  return [
+    `${firstPrefix}tag: ${scalarText(layout, 'tag', n.tag, false)}`,
+    `${spaces(column)}reason: ${scalarText(layout, 'reason', n.reason, false)}`,
+    `${spaces(column)}since: ${scalarText(layout, 'since', n.since, false)}`,
+  ];
+}
+
+/** A new hold under `holds` or `siteHolds.<site>` as a {@link NewPair}. */
+export function holdPair(layout: LockLayout, key: string, hold: ImageLockHold): NewPair {
+  return {
+    key,
+    block: (column) => {
+      const k = scalarText(layout, 'key', key, false);
+      if (layout.notes.flow) return [`${spaces(column)}${k}: ${flowNoteText(layout, hold)}`];
+      const f = column + layout.notes.fieldOffset;
+      return [`${spaces(column)}${k}:`, ...blockNoteLines(layout, hold, f, spaces(f))];
+    },
+    flow: () => `${scalarText(layout, 'key', key, true)}: ${flowNoteText(layout, hold)}`,
+  };
+}
+
+/** New holds for `keys`, sorted. */
+export function holdPairs(layout: LockLayout, holds: Readonly<Record<string, ImageLockHold>>, keys: readonly string[]): NewPair[] {
+  return [...keys].sort(compareCodePoints).map((k) => holdPair(layout, k, holds[k]));
+}
+
+/** The lines of one bad tag as a block-sequence item whose dash is at `dashColumn`. */
+export function badTagItemLines(layout: LockLayout, bad: ImageLockBadTag, dashColumn: number, dashGap: string): string[] {
+  const dash = `${spaces(dashColumn)}-${dashGap}`;
+  if (layout.notes.flow) return [`${dash}${flowNoteText(layout, bad)}`];
+  return blockNoteLines(layout, bad, dashColumn + 1 + dashGap.length, dash);
+}
+
+/** A new `badTags.<policy>` list as a {@link NewPair} (block: a sequence under the key; flow: `[...]`). */
+export function badTagListPair(layout: LockLayout, key: string, list: readonly ImageLockBadTag[]): NewPair {
+  return {
+    key,
+    block: (column) => [
+      `${spaces(column)}${scalarText(layout, 'key', key, false)}:`,
+      ...list.flatMap((b) => badTagItemLines(layout, b, column + layout.notes.seqOffset, layout.notes.dashGap)),
+    ],
+    flow: () => `${scalarText(layout, 'key', key, true)}: [${list.map((b) => flowNoteText(layout, b)).join(', ')}]`,
+  };
+}

@@ -9,10 +9,15 @@ import {
   parseImageLock,
   serializeImageLock,
   validateImageLock,
+  withBadTag,
   withLockEntry,
+  withLockHold,
+  withoutBadTag,
   withoutLockEntry,
+  withoutLockHold,
 } from '../../../constructs/lock';
-import { LockEntryChange, LockRewrite, LockUpdate, diffImageLocks } from './lock-change';
+import { LockEntryChange, LockRewrite, LockUpdate, diffImageLocks, diffLockBadTags, diffLockHolds } from './lock-change';
+import { rewriteLockNotes } from './update-lock-notes';
 import { LockEditError } from './lock-edit-error';
 import { PassContext, afterColon, compareRootKeys, keyLineStart, linesAt, membershipEdits, pairExtentEnd, runPass, scalarEdit } from './block-edits';
 import { NewPair, entryPairs, flowSeqText, mapPair, platformLines, scalarText, spaces } from './lock-layout';
@@ -26,7 +31,8 @@ export interface UpdateLockOptions {
   /**
    * Write a new `updatedAt` even when an update selects the image the entry already records.
    * By default such an update is a no-op: `updatedAt` says when the image was selected, and
-   * re-selecting it must not produce a commit.
+   * re-selecting it must not produce a commit. The same goes for a hold's `since` when a
+   * `set-hold` repeats the recorded tag and reason.
    * @default false
    */
   readonly refreshTimestamps?: boolean;
@@ -34,10 +40,13 @@ export interface UpdateLockOptions {
 
 /**
  * Applies `updates` to the text of a `fluxops.lock.yaml` and returns the new text plus the typed
- * change set. Only the scalars that change are rewritten; comments, indentation, key order,
- * quoting, flow style, line endings and a BOM stay as they are. New entries (and new site
- * sections) go in sorted position in the file's own style; a missing or blank file (`undefined`
- * or whitespace) becomes a fresh lock written by `serializeImageLock`.
+ * change sets (entries, holds, bad tags). Only the scalars that change are rewritten; comments,
+ * indentation, key order, quoting, flow style, line endings and a BOM stay as they are. New
+ * entries, holds and site sections go in sorted position, new bad tags in list order
+ * (`withBadTag`), new top-level sections (`holds`, `siteHolds`, `badTags`) after the others in
+ * that order, all in the file's own style; a section whose last member goes is removed. A
+ * missing or blank file (`undefined` or whitespace) becomes a fresh lock written by
+ * `serializeImageLock`.
  *
  * An update that changes nothing returns the input unchanged with an empty change set. An
  * invalid input or an update that would make the lock invalid throws {@link ImageLockError}
@@ -51,10 +60,14 @@ export function updateLockText(text: string | undefined, updates: readonly LockU
   const before = fresh ? emptyImageLock() : parseImageLock(input, source);
   const intended = applyUpdates(before, updates, options);
   const changes = diffImageLocks(before, intended);
-  if (changes.length === 0) return { text: input, changed: false, changes: [], lock: before };
-  const out = fresh ? serializeImageLock(intended) : rewriteLock(input, before, intended, changes, source);
+  const holds = diffLockHolds(before, intended);
+  const badTags = diffLockBadTags(before, intended);
+  if (changes.length === 0 && holds.length === 0 && badTags.length === 0) return { text: input, changed: false, changes: [], holds: [], badTags: [], lock: before };
+  const out = fresh
+    ? serializeImageLock(intended)
+    : rewriteLockNotes(rewriteLock(input, before, intended, changes, source), intended, holds, badTags, source);
   verifyRewrite(out, intended, source);
-  return { text: out, changed: true, changes, lock: intended };
+  return { text: out, changed: true, changes, holds, badTags, lock: intended };
 }
 
 function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options: UpdateLockOptions): ImageLock {
@@ -64,7 +77,8 @@ function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options
     const where = `updates[${i}]`;
     if (typeof u !== 'object' || u === null) throw new ImageLockError({ source, field: where, reason: 'must be an update object' });
     if (typeof u.policy !== 'string') throw new ImageLockError({ source, field: `${where}.policy`, reason: 'must be a policy name' });
-    if (u.site !== undefined && typeof u.site !== 'string') throw new ImageLockError({ source, field: `${where}.site`, reason: 'must be a site name or absent' });
+    const site = (u as { site?: unknown }).site;
+    if (site !== undefined && typeof site !== 'string') throw new ImageLockError({ source, field: `${where}.site`, reason: 'must be a site name or absent' });
     if (u.action === 'remove') {
       lock = withoutLockEntry(lock, u.policy, u.site);
     } else if (u.action === 'set') {
@@ -73,8 +87,28 @@ function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options
       const sameImage = current !== undefined && isDeepStrictEqual({ ...current, updatedAt: '' }, { ...u.entry, updatedAt: '' });
       const entry = sameImage && !options.refreshTimestamps ? current : u.entry;
       lock = withLockEntry(lock, u.policy, entry, u.site);
+    } else if (u.action === 'set-hold') {
+      if (typeof u.hold !== 'object' || u.hold === null) throw new ImageLockError({ source, field: `${where}.hold`, reason: 'must be a hold ({ tag, reason, since })' });
+      const current = u.site === undefined ? lock.holds?.[u.policy] : lock.siteHolds?.[u.site]?.[u.policy];
+      const same = current !== undefined && current.tag === u.hold.tag && current.reason === u.hold.reason;
+      lock = withLockHold(lock, u.policy, same && !options.refreshTimestamps ? current : u.hold, u.site);
+    } else if (u.action === 'remove-hold') {
+      lock = withoutLockHold(lock, u.policy, u.site);
+    } else if (u.action === 'add-bad-tag' || u.action === 'remove-bad-tag') {
+      if (site !== undefined) throw new ImageLockError({ source, field: `${where}.site`, reason: 'bad tags are fleet-wide (a bad image is bad on every site); leave site out' });
+      if (u.action === 'add-bad-tag') {
+        if (typeof u.badTag !== 'object' || u.badTag === null) throw new ImageLockError({ source, field: `${where}.badTag`, reason: 'must be a bad tag ({ tag, reason, since })' });
+        lock = withBadTag(lock, u.policy, u.badTag);
+      } else {
+        if (typeof u.tag !== 'string') throw new ImageLockError({ source, field: `${where}.tag`, reason: 'must be a tag' });
+        lock = withoutBadTag(lock, u.policy, u.tag);
+      }
     } else {
-      throw new ImageLockError({ source, field: `${where}.action`, reason: `must be "set" or "remove", not ${JSON.stringify((u as { action: unknown }).action)}` });
+      throw new ImageLockError({
+        source,
+        field: `${where}.action`,
+        reason: `must be one of "set", "remove", "set-hold", "remove-hold", "add-bad-tag", "remove-bad-tag", not ${JSON.stringify((u as { action: unknown }).action)}`,
+      });
     }
   });
   // Names the first bad field of the result (`sites.warehouse-b.mqtt-broker.tag`) and the file.
@@ -89,8 +123,18 @@ function verifyRewrite(out: string, intended: ImageLock, source: string): void {
     throw new LockEditError({ source, field: '(document)', reason: `the edited text would not be a valid lock (${cause instanceof Error ? cause.message : String(cause)})`, cause });
   }
   if (isDeepStrictEqual(reread, intended)) return;
-  const differs = diffImageLocks(intended, reread)[0];
-  const field = differs ? entryPath(differs.policy, differs.site) : '(document)';
+  const entry = diffImageLocks(intended, reread)[0];
+  const hold = diffLockHolds(intended, reread)[0];
+  const bad = diffLockBadTags(intended, reread)[0];
+  const field = entry
+    ? entryPath(entry.policy, entry.site)
+    : hold
+      ? hold.site === undefined
+        ? `holds.${hold.policy}`
+        : `siteHolds.${hold.site}.${hold.policy}`
+      : bad
+        ? `badTags.${bad.policy}`
+        : '(document)';
   throw new LockEditError({
     source,
     field,
