@@ -20,15 +20,19 @@ export interface PassContext {
   readonly source: string;
 }
 
-/** Parses `text`, plans edits on it and applies them (every pass works on a fresh parse, so edits of one pass never overlap another's). */
-export function runPass(text: string, source: string, plan: (ctx: PassContext) => TextEdit[]): string {
+/**
+ * Parses `text`, plans edits on it and applies them (every pass works on a fresh parse, so edits
+ * of one pass never overlap another's). `layout` fixes the style for new text (so later passes
+ * write like the file did before the first one); by default it is read from `text`.
+ */
+export function runPass(text: string, source: string, plan: (ctx: PassContext) => TextEdit[], layout?: LockLayout): string {
   const { documents, errors } = parseYamlStream(text);
   const root = documents[0]?.contents;
   if (errors.length > 0 || !isMap(root)) {
     throw new LockEditError({ source, field: '(document)', reason: `cannot re-read the lock while editing it (${errors[0]?.message ?? 'not a mapping'})` });
   }
   const src = new YamlSource(text);
-  const ctx: PassContext = { src, root: root as YAMLMap<Node, Node | null>, layout: detectLayout(src, root as YAMLMap<Node, Node | null>), source };
+  const ctx: PassContext = { src, root: root as YAMLMap<Node, Node | null>, layout: layout ?? detectLayout(src, root as YAMLMap<Node, Node | null>), source };
   return applyTextEdits(text, plan(ctx));
 }
 

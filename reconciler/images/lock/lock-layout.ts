@@ -330,6 +330,9 @@ export function badTagListPair(layout: LockLayout, key: string, list: readonly I
       `${spaces(column)}${scalarText(layout, 'key', key, false)}:`,
       ...list.flatMap((b) => badTagItemLines(layout, b, column + layout.notes.seqOffset, layout.notes.dashGap)),
     ],
-    flow: () => `${scalarText(layout, 'key', key, true)}: [${list.map((b) => flowNoteText(layout, b)).join(', ')}]`,
+    flow: () => {
+      const inner = list.map((b) => flowNoteText(layout, b)).join(', ');
+      return `${scalarText(layout, 'key', key, true)}: ${layout.flowPad ? `[ ${inner} ]` : `[${inner}]`}`;
+    },
   };
 }

@@ -4,7 +4,7 @@ import { ImageLock, ImageLockBadTag, ImageLockHold } from '../../../constructs/l
 import { PassContext, afterColon, compareRootKeys, linesAt, membershipEdits, runPass, scalarEdit } from './block-edits';
 import { LOCK_HOLD_FIELDS, LockBadTagChange, LockHoldChange } from './lock-change';
 import { LockEditError } from './lock-edit-error';
-import { NewPair, badTagItemLines, badTagListPair, flowNoteText, holdPairs, mapPair } from './lock-layout';
+import { LockLayout, NewPair, badTagItemLines, badTagListPair, flowNoteText, holdPairs, mapPair } from './lock-layout';
 import { TextEdit } from './text-edit';
 import { findPair, isFlowCollection, nodeContentEnd, nodeStart, pairKey } from './yaml-document';
 import { YamlSource } from './yaml-source';
@@ -27,12 +27,20 @@ import { YamlSource } from './yaml-source';
  * (used only to skip passes with nothing to do).
  */
 export function rewriteLockNotes(text: string, intended: ImageLock, holds: readonly LockHoldChange[], badTags: readonly LockBadTagChange[], source: string): string {
-  let out = text;
-  if (holds.some((c) => c.action === 'updated')) out = runPass(out, source, (ctx) => holdFieldEdits(ctx, holds));
-  if (holds.some((c) => c.action !== 'updated') || badTags.length > 0) {
-    out = runPass(out, source, (ctx) => memberEdits(ctx, intended));
-    out = runPass(out, source, (ctx) => groupEdits(ctx, intended));
-    out = runPass(out, source, (ctx) => sectionEdits(ctx, intended));
+  const fields = holds.some((c) => c.action === 'updated');
+  const members = holds.some((c) => c.action !== 'updated') || badTags.length > 0;
+  if (!fields && !members) return text;
+  // New text is written in the style the file had before this rewrite started (a rewritten
+  // reason that had to be quoted must not make every later reason quoted).
+  let layout: LockLayout | undefined;
+  let out = runPass(text, source, (ctx) => {
+    layout = ctx.layout;
+    return fields ? holdFieldEdits(ctx, holds) : [];
+  });
+  if (members) {
+    out = runPass(out, source, (ctx) => memberEdits(ctx, intended), layout);
+    out = runPass(out, source, (ctx) => groupEdits(ctx, intended), layout);
+    out = runPass(out, source, (ctx) => sectionEdits(ctx, intended), layout);
   }
   return out;
 }

@@ -63,11 +63,18 @@ export function updateLockText(text: string | undefined, updates: readonly LockU
   const holds = diffLockHolds(before, intended);
   const badTags = diffLockBadTags(before, intended);
   if (changes.length === 0 && holds.length === 0 && badTags.length === 0) return { text: input, changed: false, changes: [], holds: [], badTags: [], lock: before };
-  const out = fresh
-    ? serializeImageLock(intended)
-    : rewriteLockNotes(rewriteLock(input, before, intended, changes, source), intended, holds, badTags, source);
+  const out = fresh ? serializeImageLock(intended) : keepFinalNewlineStyle(input, rewriteLockNotes(rewriteLock(input, before, intended, changes, source), intended, holds, badTags, source));
   verifyRewrite(out, intended, source);
   return { text: out, changed: true, changes, holds, badTags, lock: intended };
+}
+
+/**
+ * A file that ends without a line break keeps ending without one: removing its last lines leaves
+ * the break of the line before them at the end, which is dropped here (additions at such an end
+ * already put the break in front).
+ */
+function keepFinalNewlineStyle(input: string, out: string): string {
+  return !input.endsWith('\n') && out.endsWith('\n') ? out.replace(/\r?\n$/, '') : out;
 }
 
 function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options: UpdateLockOptions): ImageLock {
