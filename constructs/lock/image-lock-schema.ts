@@ -12,7 +12,8 @@ function validatedString(problem: (v: string) => string | undefined) {
     });
 }
 
-const utcTimestamp = () => z.iso.datetime({ error: 'must be an ISO-8601 UTC timestamp like "2025-11-20T10:00:00Z"' });
+const utcTimestamp = () =>
+  z.iso.datetime({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be an ISO-8601 UTC timestamp like "2025-11-20T10:00:00Z"') });
 
 const entrySchema = z.strictObject({
   image: validatedString(imageNameProblem),
@@ -23,13 +24,16 @@ const entrySchema = z.strictObject({
 });
 
 /** A hold and a bad tag have the same shape: which tag, why, since when. */
-const tagNoteSchema = z.strictObject({
-  tag: validatedString(imageTagProblem),
-  reason: validatedString(singleLineTextProblem),
-  since: utcTimestamp(),
-});
+const tagNoteSchema = z.strictObject(
+  {
+    tag: validatedString(imageTagProblem),
+    reason: validatedString(singleLineTextProblem),
+    since: utcTimestamp(),
+  },
+  { error: 'must be a mapping { tag, reason, since }' },
+);
 
-const badTagListSchema = z.array(tagNoteSchema).superRefine((list, ctx) => {
+const badTagListSchema = z.array(tagNoteSchema, { error: 'must be a list of { tag, reason, since } mappings' }).superRefine((list, ctx) => {
   const first = new Map<string, number>();
   list.forEach((b, i) => {
     const earlier = first.get(b.tag);
@@ -51,7 +55,9 @@ export const imageLockSchema: z.ZodType<ImageLock> = z.strictObject({
   }),
   policies: z.record(keySchema, entrySchema).default({}),
   sites: z.record(keySchema, z.record(keySchema, entrySchema)).default({}),
-  holds: z.record(keySchema, tagNoteSchema).optional(),
-  siteHolds: z.record(keySchema, z.record(keySchema, tagNoteSchema)).optional(),
-  badTags: z.record(keySchema, badTagListSchema).optional(),
+  holds: z.record(keySchema, tagNoteSchema, { error: 'must be a mapping of policy name to hold' }).optional(),
+  siteHolds: z
+    .record(keySchema, z.record(keySchema, tagNoteSchema, { error: 'must be a mapping of policy name to hold' }), { error: 'must be a mapping of site name to holds' })
+    .optional(),
+  badTags: z.record(keySchema, badTagListSchema, { error: 'must be a mapping of policy name to a list of bad tags' }).optional(),
 }) as unknown as z.ZodType<ImageLock>;
