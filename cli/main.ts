@@ -5,6 +5,7 @@ import { FluxOpsError } from '../errors';
 import { registerBootstrapCommand } from './bootstrap';
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
+import { registerImagesCommands } from './images';
 import { registerReconcileCommand } from './reconcile';
 import { registerSiteStatusCommands } from './site-status';
 import { registerDevCommands } from './dev';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerBootstrapCommand(program);
   registerSiteStatusCommands(program);
   registerStackCommands(program);
+  registerImagesCommands(program);
   return program;
 }
 
