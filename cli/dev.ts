@@ -1,8 +1,11 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import { describeStanding, inspectLocalCluster, startLocalCluster, STATE_DIR_MARKER, stopLocalCluster } from '../dev/cluster';
-import { locateToolchain } from '../dev/toolchain';
+import { locateToolchain } from '../toolchain/locate';
+
+// dev/ (the embedded test cluster) is loaded only when a dev command runs: the reconciler image
+// carries the CLI but not dev/.
+const loadDevCluster = () => import('../dev/cluster');
 
 /** Default state directory of `fluxops dev up`, relative to the working directory. */
 export const DEFAULT_DEV_STATE_DIR = '.fluxops/dev';
@@ -16,6 +19,7 @@ export function registerDevCommands(program: Command): void {
     .description('start the local edge cluster in the background and write a kubeconfig')
     .option('--state-dir <dir>', 'datastore, PKI, kubeconfig and logs', DEFAULT_DEV_STATE_DIR)
     .action(async (o: { stateDir: string }) => {
+      const { startLocalCluster } = await loadDevCluster();
       const stateDir = path.resolve(o.stateDir);
       const cluster = await startLocalCluster({ stateDir, detached: true, log: (l) => console.error(`  ${l}`) });
       console.log(`Local edge cluster ${cluster.version} is up at ${cluster.endpoint.server}`);
@@ -33,8 +37,9 @@ export function registerDevCommands(program: Command): void {
     .command('down')
     .description('stop the local edge cluster started by `fluxops dev up`')
     .option('--state-dir <dir>', 'as given to `dev up`', DEFAULT_DEV_STATE_DIR)
-    .option('--purge', `also delete the state directory (datastore, PKI, kubeconfig, logs); only one holding ${STATE_DIR_MARKER}`, false)
+    .option('--purge', 'also delete the state directory (datastore, PKI, kubeconfig, logs); only one holding .fluxops-dev-state', false)
     .action(async (o: { stateDir: string; purge: boolean }) => {
+      const { stopLocalCluster } = await loadDevCluster();
       const report = await stopLocalCluster(path.resolve(o.stateDir), { purge: o.purge });
       console.log(report.stopped.length ? `stopped: ${report.stopped.join(', ')}` : 'no local edge cluster was running');
       for (const p of report.processes) {
@@ -47,7 +52,8 @@ export function registerDevCommands(program: Command): void {
     .command('status')
     .description('show whether the local edge cluster runs')
     .option('--state-dir <dir>', 'as given to `dev up`', DEFAULT_DEV_STATE_DIR)
-    .action((o: { stateDir: string }) => {
+    .action(async (o: { stateDir: string }) => {
+      const { describeStanding, inspectLocalCluster } = await loadDevCluster();
       const found = inspectLocalCluster(path.resolve(o.stateDir));
       if (!found) {
         console.log('not running');

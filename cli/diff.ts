@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
-import { FluxOpsError } from '../errors';
+import { FluxOpsError, errorMessage } from '../errors';
 import { collect, outputFormat, parseFleetEnv, printJson } from './output';
 
 interface DiffFlags {
@@ -34,9 +34,10 @@ export function registerDiffCommand(program: Command): void {
       try {
         process.exitCode = await runDiff(o);
       } catch (err) {
-        if (!(err instanceof FluxOpsError)) throw err;
-        if (o.output === 'json') printJson({ error: err.toJSON() });
-        console.error(`fluxops: ${err.message}`);
+        // Every failure is exit code 2, also an unexpected one: CI reads 1 as "differences".
+        if (o.output === 'json') printJson({ error: err instanceof FluxOpsError ? err.toJSON() : { name: err instanceof Error ? err.name : 'Error', message: errorMessage(err) } });
+        console.error(`fluxops: ${errorMessage(err)}`);
+        if (!(err instanceof FluxOpsError) && err instanceof Error && err.stack) console.error(err.stack);
         process.exitCode = DIFF_EXIT.error;
       }
     });

@@ -26,6 +26,11 @@ interface ReconcileFlags {
   dryRun?: boolean;
   once?: boolean;
   logLevel?: string;
+  images?: boolean;
+  imagesInterval?: string;
+  registryAuthFile?: string;
+  registryWebhookProvider?: string;
+  registryWebhookSecretFile?: string;
   fleetEnv: string[];
   output: string;
 }
@@ -75,6 +80,11 @@ export function registerReconcileCommand(program: Command): void {
     .option('--health-timeout <duration>', 'how long to wait for health after an apply (default 5m)')
     .option('--dry-run', 'only report what would be applied')
     .option('--once', 'one reconciliation, then exit (exit code 0 applied or unchanged, 1 failed or stalled)')
+    .option('--no-images', 'do not run image automation (registry -> policy -> lock -> Git)')
+    .option('--images-interval <duration>', 'how often to scan the registries (default 1m)')
+    .option('--registry-auth-file <file>', 'a Docker config.json with registry credentials')
+    .option('--registry-webhook-provider <name>', 'registry push notifications from distribution, dockerhub or harbor')
+    .option('--registry-webhook-secret-file <file>', 'file holding the registry notification secret')
     .option('--log-level <level>', 'debug, info, warn or error')
     .option('--fleet-env <NAME=value>', 'a FLEET_* variable for the fleet code (repeatable)', collect, [])
     .option('--output <format>', 'with --once: "text" or "json"', 'text')
@@ -100,6 +110,12 @@ export function registerReconcileCommand(program: Command): void {
         listen: o.listen,
         ...(o.webhookProvider ? { webhook: { provider: o.webhookProvider, secretFile: o.webhookSecretFile && path.resolve(o.webhookSecretFile) } } : {}),
         healthTimeout: o.healthTimeout,
+        images: {
+          ...(o.images === false ? { enabled: false } : {}),
+          ...(o.imagesInterval ? { interval: o.imagesInterval } : {}),
+          ...(o.registryAuthFile ? { registryAuthFile: path.resolve(o.registryAuthFile) } : {}),
+          ...(o.registryWebhookProvider ? { webhook: { provider: o.registryWebhookProvider, secretFile: o.registryWebhookSecretFile && path.resolve(o.registryWebhookSecretFile) } } : {}),
+        },
         dryRun: o.dryRun,
         logLevel: o.logLevel,
         ...(o.fleetEnv.length ? { fleetEnv: parseFleetEnv(o.fleetEnv) } : {}),

@@ -19,8 +19,9 @@ start_log() {
   fi
 }
 
-# Debian packages the tests and the demo use.
-pkgs=(git openssl ca-certificates docker-registry skopeo apache2-utils)
+# Debian packages the tests and the demo use (shellcheck: actionlint lints the shell scripts of the
+# workflows `fluxops init` generates with it; qemu-user-static runs the arm64 image's binaries).
+pkgs=(git openssl ca-certificates docker-registry skopeo apache2-utils shellcheck qemu-user-static)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -52,6 +53,15 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   progress_step '[setup]' 'node_modules (npm ci)' installing - install_node_modules
 fi
 
-# Kubernetes control plane, kine, kwok and Pulumi, from Go modules (about 19 minutes the first
-# time; it prints its own progress and log path, and nothing when the cache is complete).
+# Kubernetes control plane, kine, kwok and Pulumi, from Go modules, plus the Pulumi binaries
+# cross-compiled for the reconciler image (see README for the times; it prints its own progress
+# and log path, and nothing when the cache is complete).
 bash toolchain/build.sh --quiet-if-cached >/dev/null
+
+# The reconciler image's other inputs: Node for both platforms (npm) and the locked Debian
+# packages (apt), into <cache>/image. The marker (same key as `fluxops image fetch` writes)
+# spares starting Node when they are there.
+image_key="$(cat image/versions.env image/debian-packages.lock.json | sha256sum | cut -c1-12)"
+if [ ! -f "$cache_root/image/.done-inputs-$image_key" ]; then
+  node bin/fluxops image fetch --quiet-if-cached
+fi

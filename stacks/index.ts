@@ -10,3 +10,4 @@ export * from './secrets';
 export * from './applied-object';
 export * from './stack-lock';
 export * from './alerts-config';
+export * from './project-root';

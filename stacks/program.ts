@@ -13,20 +13,19 @@ import * as pulumi from '@pulumi/pulumi';
 import { KubeClient } from '../reconciler/cluster/kube-client';
 import { findDowngrades, refuseDowngrades } from '../reconciler/deploy/no-downgrade';
 import { synthesizeIsolated } from '../reconciler/synth';
+import { pulumiProjectRoot } from './project-root';
 import { readSiteStackConfig, siteStackArgs } from './site-args';
 import { SiteStack, type KubeObject } from './site-stack';
 
-/** The directory of Pulumi.yaml: Pulumi runs a file `main` from its own folder. */
-function projectRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'Pulumi.yaml'))) return dir;
-    if (path.dirname(dir) === dir) return from;
-  }
-}
-
+/**
+ * The program. Exported as the module itself (`export =`), not as `default`: Pulumi's Node
+ * runtime calls the module's export when it is a function, and for a CommonJS module it never
+ * looks at `default` (a default export would leave the stack empty without any error).
+ */
 async function program(): Promise<Record<string, unknown>> {
   const config = readSiteStackConfig();
-  const configDir = path.resolve(projectRoot(process.cwd()), config.configDir);
+  // Relative to Pulumi.yaml: FluxOps' own project, or a config repository that runs this file from node_modules.
+  const configDir = path.resolve(pulumiProjectRoot(pulumi.getProject()), config.configDir);
   const synth = await synthesizeIsolated({ configDir, site: config.site, lockMode: 'strict' });
   const site = synth.site(config.site);
   for (const w of site.warnings) pulumi.log.warn(`fluxops: ${w.message}`);
@@ -59,6 +58,4 @@ async function program(): Promise<Record<string, unknown>> {
   return { site: config.site, objectCount: stack.objectCount };
 }
 
-// Pulumi calls a CommonJS program's export when it is a function (a `default` export is honoured
-// for ES modules only).
 export = program;

@@ -2,10 +2,11 @@
 # Builds the real components FluxOps runs against (Kubernetes control plane, kine, kwok, Pulumi
 # CLI, Node language host, Kubernetes provider) from their Go modules into a per-machine cache
 # keyed by the pinned versions in versions.env, plus the Flux CRDs the tests validate the flux
-# flavor against (pinned in flux-versions.env). Re-running it when the cache is complete does
+# flavor against (pinned in flux-versions.env) and actionlint, which the tests run on generated
+# workflows (pinned in lint-versions.env). Re-running it when the cache is complete does
 # nothing. Prints the bin directory on its last line of stdout.
 #
-# usage: build.sh [--quiet-if-cached] [step]
+# usage: build.sh [--quiet-if-cached] [step | image]   (image: the cross builds `fluxops image build` needs)
 # Progress: one line per step on stderr (updated in place on a terminal); all build output goes to
 # <cache>/build.log, whose path is printed first. A failed step prints the end of its output.
 set -euo pipefail
@@ -15,6 +16,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 # shellcheck source=/dev/null
 source "$here/flux-versions.env"
+# shellcheck source=/dev/null
+source "$here/lint-versions.env"
 # shellcheck source=../scripts/progress.sh
 source "$here/../scripts/progress.sh"
 
@@ -23,7 +26,7 @@ only=all
 for arg in "$@"; do
   case "$arg" in
     --quiet-if-cached) quiet_if_cached=1 ;;
-    -*) echo "usage: build.sh [--quiet-if-cached] [step]" >&2; exit 2 ;;
+    -*) echo "usage: build.sh [--quiet-if-cached] [step | image]" >&2; exit 2 ;;
     *) only="$arg" ;;
   esac
 done
@@ -45,8 +48,15 @@ log() { printf '[toolchain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 done_marker() { echo "$root/.done-$1"; }
 is_done() { [ -f "$(done_marker "$1")" ]; }
 mark_done() { touch "$(done_marker "$1")"; }
-# A step's marker name; flux_crds carries the hash of its own pins (dev/toolchain.ts checks it).
-marker_for() { if [ "$1" = flux_crds ]; then echo "flux_crds-$flux_key"; else echo "$1"; fi; }
+# A step's marker name; flux_crds carries the hash of its own pins and actionlint its version
+# (toolchain/locate.ts checks both), so new pins there re-run only that step.
+marker_for() {
+  case "$1" in
+    flux_crds) echo "flux_crds-$flux_key" ;;
+    actionlint) echo "actionlint-$ACTIONLINT_VERSION" ;;
+    *) echo "$1" ;;
+  esac
+}
 # module_field <Dir|GoMod> <module@version>: a field of `go mod download -json`. With -json, Go
 # reports a failure inside the JSON on stdout; it is repeated on stderr so that it reaches the log.
 module_field() {
@@ -61,10 +71,20 @@ module_dir() { module_field Dir "$1"; }
 
 # The steps in build order, and how long each took on the 2-core development machine from empty
 # Go module and build caches (see README, Toolchain). Shown next to each step as what to expect.
-steps=(kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds)
+steps=(kubernetes kine kwok kwok_stages pulumi pulumi_language_nodejs pulumi_kubernetes flux_crds actionlint
+       pulumi_linux_amd64 pulumi_kubernetes_linux_amd64 pulumi_linux_arm64 pulumi_kubernetes_linux_arm64)
 declare -A typical_seconds=(
   [kubernetes]=320 [kine]=98 [kwok]=61 [kwok_stages]=2 [pulumi]=184
-  [pulumi_language_nodejs]=17 [pulumi_kubernetes]=437 [flux_crds]=20
+  [pulumi_language_nodejs]=17 [pulumi_kubernetes]=437 [flux_crds]=20 [actionlint]=17
+  # The cross builds run the same recipes as pulumi/pulumi_kubernetes (cgo off, another GOARCH):
+  # shown with those steps' quiet-machine times; see README for what they took under load.
+  [pulumi_linux_amd64]=184 [pulumi_kubernetes_linux_amd64]=437
+  [pulumi_linux_arm64]=184 [pulumi_kubernetes_linux_arm64]=437
+)
+# A group name selects several steps: `build.sh image` builds only what `fluxops image build` needs.
+declare -A step_group=(
+  [pulumi_linux_amd64]=image [pulumi_kubernetes_linux_amd64]=image
+  [pulumi_linux_arm64]=image [pulumi_kubernetes_linux_arm64]=image
 )
 
 # --- Kubernetes control plane + kubectl -------------------------------------------------------
@@ -123,8 +143,12 @@ build_kwok_stages() {
 }
 
 # --- Pulumi CLI ---------------------------------------------------------------------------------
-build_pulumi() {
-  local dir="$work/pulumi"
+# One recipe for the host toolchain and the image's cross builds:
+#   pulumi_cli_build <work dir> <output file> [VAR=value... for `go build`]
+# The wrapper module is prepared with the host's Go environment; only `go build` sees the
+# variables (GOOS/GOARCH/CGO_ENABLED for a cross build).
+pulumi_cli_build() {
+  local dir="$1" out="$2"; shift 2
   rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
   go mod init fluxops.local/toolchain/pulumi >/dev/null 2>&1
   local gomod
@@ -135,10 +159,11 @@ build_pulumi() {
     go mod edit -replace "$from=$to"
   done < <(sed -n 's#^replace \([^ ]*\) => \(.*\)$#\1 \2#p' "$gomod" | sed 's/ \([^ ]*\) \(v[^ ]*\)$/ \1@\2/')
   go get "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" >/dev/null
-  go build -trimpath \
+  env "$@" go build -trimpath \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-    -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+    -o "$out" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
+build_pulumi() { pulumi_cli_build "$work/pulumi" "$bin/pulumi"; }
 
 # --- Pulumi Node language host -----------------------------------------------------------------
 build_pulumi_language_nodejs() {
@@ -153,23 +178,46 @@ build_pulumi_language_nodejs() {
 }
 
 # --- Pulumi Kubernetes provider ------------------------------------------------------------------
-build_pulumi_kubernetes() {
-  local dir="$work/pulumi-kubernetes" src
+# pulumi_kubernetes_build <work dir> <output file> [VAR=value... for `go build`], like pulumi_cli_build.
+pulumi_kubernetes_build() {
+  local dir="$1" out="$2" src; shift 2
   src="$(module_dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_K8S_PROVIDER_MODULE_VERSION")"
   rm -rf "$dir"; cp -r "$src" "$dir"; chmod -R u+w "$dir"; cd "$dir"
   # The release builds sdk/ from the same commit; use the published sdk/v4 tag of that release.
   go mod edit -replace "github.com/pulumi/pulumi-kubernetes/sdk/v4=github.com/pulumi/pulumi-kubernetes/sdk/v4@v$PULUMI_K8S_VERSION"
   # schema-embed.json and terraform-mapping-embed.json are generated, not part of the module.
+  # The generator runs on the build machine, so it never sees the cross-build variables.
   (cd cmd/pulumi-resource-kubernetes && VERSION="$PULUMI_K8S_VERSION" go run ./generate.go)
+  env "$@" go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_K8S_VERSION" \
+    -o "$out" ./cmd/pulumi-resource-kubernetes
+}
+build_pulumi_kubernetes() {
+  pulumi_kubernetes_build "$work/pulumi-kubernetes" "$bin/pulumi-resource-kubernetes"
+  # Also lay it out as an installed plugin, for PULUMI_HOME based lookup.
   local plugdir="$root/plugins/resource-kubernetes-v$PULUMI_K8S_VERSION"
   mkdir -p "$plugdir"
-  go build -trimpath \
-    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_K8S_VERSION" \
-    -o "$bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
-  # Also lay it out as an installed plugin, for PULUMI_HOME based lookup.
   cp "$bin/pulumi-resource-kubernetes" "$plugdir/"
   touch "$plugdir.lock"
 }
+
+# --- Cross builds for the FluxOps image (linux/amd64 and linux/arm64) ---------------------------
+# The same recipes with cgo off (static binaries, no C toolchain for the target needed), into
+# <cache>/toolchain/<key>/cross/linux-<arch>/bin. The Node language host is not built: the
+# reconciler runs inline Automation API programs, which need none.
+cross_bin() { echo "$root/cross/linux-$1/bin"; }
+pulumi_cross() {
+  mkdir -p "$(cross_bin "$1")"
+  pulumi_cli_build "$work/pulumi-linux-$1" "$(cross_bin "$1")/pulumi" GOOS=linux GOARCH="$1" CGO_ENABLED=0
+}
+pulumi_kubernetes_cross() {
+  mkdir -p "$(cross_bin "$1")"
+  pulumi_kubernetes_build "$work/pulumi-kubernetes-linux-$1" "$(cross_bin "$1")/pulumi-resource-kubernetes" GOOS=linux GOARCH="$1" CGO_ENABLED=0
+}
+build_pulumi_linux_amd64() { pulumi_cross amd64; }
+build_pulumi_kubernetes_linux_amd64() { pulumi_kubernetes_cross amd64; }
+build_pulumi_linux_arm64() { pulumi_cross arm64; }
+build_pulumi_kubernetes_linux_arm64() { pulumi_kubernetes_cross arm64; }
 
 # --- Flux CRDs (test data: `synth --flavor flux` is dry-run against them) -----------------------
 # source- and kustomize-controller ship their generated CRDs in config/crd/bases of their modules.
@@ -207,6 +255,14 @@ build_flux_crds() {
   rm -rf "$out"; mv "$tmp" "$out"
 }
 
+# --- actionlint (test tool: lints the GitHub Actions workflows `fluxops init` generates) ---------
+# A plain `go install` of the release tag: the module has no replace directives. The version shows
+# in `actionlint -version` (from the module's build info).
+build_actionlint() {
+  GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+}
+
 # Tests replace the step list and the build functions here (never the real toolchain).
 if [ -n "${FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE:-}" ]; then
   # shellcheck source=/dev/null
@@ -215,10 +271,15 @@ fi
 
 selected=()
 for c in "${steps[@]}"; do
-  if [ "$only" = all ] || [ "$only" = "$c" ]; then selected+=("$c"); fi
+  if [ "$only" = all ] || [ "$only" = "$c" ] || [ "$only" = "${step_group[$c]:-}" ]; then selected+=("$c"); fi
 done
 if [ ${#selected[@]} -eq 0 ]; then
-  echo "build.sh: unknown step '$only' (steps: ${steps[*]})" >&2
+  groups=()
+  for c in "${steps[@]}"; do
+    g="${step_group[$c]:-}"
+    if [ -n "$g" ] && [[ " ${groups[*]} " != *" $g "* ]]; then groups+=("$g"); fi
+  done
+  echo "build.sh: unknown step '$only' (steps: ${steps[*]}${groups[*]:+; groups: ${groups[*]}})" >&2
   exit 2
 fi
 

@@ -1,8 +1,18 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MEDIA_TYPES } from '../../reconciler/images/registry/media-types';
+import {
+  descriptor,
+  documentBytes as json,
+  imageIndexDocument,
+  imageManifestDocument,
+  layoutIndexDocument,
+  OCI_MEDIA_TYPES,
+  sha256Digest,
+  sortedRecord,
+  type OciDescriptor,
+  type OciPlatform,
+} from '../../image/oci/layout';
 import { InvalidImageSpecError } from './errors';
 import { createTar } from './tar';
 
@@ -11,13 +21,8 @@ import { createTar } from './tar';
  * push multi-arch images without Docker. Pure: the same spec always yields the same bytes and digests.
  */
 
-/** Media types of the OCI image spec used by the layouts built here. */
-export const OCI_MEDIA_TYPES = {
-  index: MEDIA_TYPES.ociIndex,
-  manifest: MEDIA_TYPES.ociManifest,
-  config: MEDIA_TYPES.ociConfig,
-  layerTarGzip: MEDIA_TYPES.ociLayerTarGzip,
-} as const;
+// The OCI documents and digests are the image builder's (image/oci/layout.ts), shared here.
+export { OCI_MEDIA_TYPES, sha256Digest, type OciDescriptor, type OciPlatform };
 
 /** Platforms the pusher can build images for (`os/architecture[/variant]`). */
 export type ImagePlatform = 'linux/amd64' | 'linux/arm64' | 'linux/arm/v7';
@@ -31,21 +36,6 @@ export const IMAGE_PLATFORMS: readonly ImagePlatform[] = ['linux/amd64', 'linux/
  */
 export type ImageKind = 'index' | 'manifest';
 
-/** The platform object of an index entry / image config. */
-export interface OciPlatform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
-
-/** An OCI content descriptor. */
-export interface OciDescriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly platform?: OciPlatform;
-  readonly annotations?: Readonly<Record<string, string>>;
-}
 
 /** What to build. */
 export interface ImageSpec {
@@ -96,11 +86,6 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.\-/]*$/;
 /** Fixed timestamp: image configs must not depend on the clock, or digests would change every run. */
 const EPOCH = '1970-01-01T00:00:00Z';
-
-/** `sha256:<hex>` of the given bytes, the digest form used by OCI registries. */
-export function sha256Digest(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
 
 /** Splits `os/architecture[/variant]` into the OCI platform object. */
 export function parsePlatform(platform: ImagePlatform): OciPlatform {
@@ -169,27 +154,16 @@ export function buildImageLayout(spec: ImageSpec): ImageLayout {
     // Level 9 and zlib's fixed header (mtime 0) keep the compressed bytes stable too.
     const layer = addBlob(OCI_MEDIA_TYPES.layerTarGzip, gzipSync(tar, { level: 9 }));
     const config = addBlob(OCI_MEDIA_TYPES.config, json(imageConfig(plat, diffId, spec.labels)));
-    const manifest = addBlob(
-      OCI_MEDIA_TYPES.manifest,
-      json({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: descriptor(config), layers: [descriptor(layer)] }),
-      spec.kind === 'index' ? { platform: plat } : {},
-    );
+    const manifest = addBlob(OCI_MEDIA_TYPES.manifest, json(imageManifestDocument(config, [layer])), spec.kind === 'index' ? { platform: plat } : {});
     return { platform, manifest, config, layer, diffId };
   });
 
   const top =
     spec.kind === 'index'
-      ? addBlob(
-          OCI_MEDIA_TYPES.index,
-          json({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: images.map((i) => descriptor(i.manifest)) }),
-        )
+      ? addBlob(OCI_MEDIA_TYPES.index, json(imageIndexDocument(images.map((i) => i.manifest))))
       : (images[0] as PlatformImage).manifest;
 
-  const indexJson = json({
-    schemaVersion: 2,
-    mediaType: OCI_MEDIA_TYPES.index,
-    manifests: [{ ...descriptor(top), annotations: { 'org.opencontainers.image.ref.name': spec.tag } }],
-  });
+  const indexJson = json(layoutIndexDocument(top, spec.tag));
   return {
     ref: spec.tag,
     top: descriptor(top),
@@ -225,23 +199,4 @@ function imageConfig(platform: OciPlatform, diffId: string, labels: Readonly<Rec
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created: EPOCH, created_by: 'fluxops dev/registry pushImage' }],
   };
-}
-
-/** Only the fields that belong in a descriptor, in a fixed order (key order is part of the digest). */
-function descriptor(d: OciDescriptor): OciDescriptor {
-  return {
-    mediaType: d.mediaType,
-    digest: d.digest,
-    size: d.size,
-    ...(d.platform ? { platform: d.platform } : {}),
-    ...(d.annotations ? { annotations: d.annotations } : {}),
-  };
-}
-
-function sortedRecord(r: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value), 'utf8');
 }

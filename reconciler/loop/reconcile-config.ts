@@ -58,6 +58,18 @@ export const reconcileConfigSchema = z.strictObject({
       secretFile: z.string().min(1),
     })
     .optional(),
+  images: z
+    .strictObject({
+      /** Run the image automation loop (registry -> policy -> lock -> Git). */
+      enabled: z.boolean().default(true),
+      /** How often to scan the registries. */
+      interval: duration.default('1m'),
+      /** A Docker `config.json` with registry credentials. */
+      registryAuthFile: z.string().min(1).optional(),
+      /** Registry push notifications. */
+      webhook: z.strictObject({ provider: z.enum(['distribution', 'dockerhub', 'harbor']), secretFile: z.string().min(1) }).optional(),
+    })
+    .default({ enabled: true, interval: '1m' }),
   dryRun: z.boolean().default(false),
   healthTimeout: duration.default('5m'),
   fleetEnv: z.record(z.string().regex(/^FLEET_[A-Z0-9_]+$/, 'variables for fleet code must be named FLEET_*'), z.string()).default({}),
@@ -111,4 +123,16 @@ function hasPath(values: Record<string, unknown>, p: string[]): boolean {
     node = (node as Record<string, unknown>)[seg];
   }
   return true;
+}
+
+/** Reads a secret from a file (never from a flag value); trailing newline removed. */
+export function readSecretFile(file: string, field: string): string {
+  try {
+    const value = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (value === '') throw new ReconcileConfigError(file, field, 'the file is empty');
+    return value;
+  } catch (err) {
+    if (err instanceof ReconcileConfigError) throw err;
+    throw new ReconcileConfigError(file, field, `cannot read the secret file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }

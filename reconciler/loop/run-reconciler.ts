@@ -12,8 +12,15 @@ import { healthRoutes } from '../status/health-routes';
 import { startHttpServer, type RunningHttpServer } from '../status/http-server';
 import { ReconcilerMetrics } from '../status/metrics';
 import { metricsRoute } from '../status/metrics-route';
-import { ReconcileConfigError, parseDuration, type ReconcileConfig } from './reconcile-config';
+import { ReconcileConfigError, parseDuration, readSecretFile, type ReconcileConfig } from './reconcile-config';
 import { SiteReconciler, type ConfigSource, type LoopEvent, type RunOutcome } from './site-reconciler';
+import { ImageAutomationLoop, type ImageLoopEvent } from './image-loop';
+import { SynthPool } from '../synth';
+import { CommitSynthesizer } from './commit-synthesizer';
+import { NotificationHub } from './notification-hub';
+import { gitAuthOf } from './source-factory';
+import { RegistryClient, parseDockerConfigText } from '../images/registry';
+import { createRegistryPushReceiver, imagePushMatches, registryPushRoute } from '../images/notifications';
 
 /** Builds the Git side of the loop from the settings (the reconciler's own cache under the state directory). */
 export type ConfigSourceFactory = (cfg: ReconcileConfig, cacheDir: string, log: Logger) => Promise<ConfigSource>;
@@ -21,6 +28,8 @@ export type ConfigSourceFactory = (cfg: ReconcileConfig, cacheDir: string, log: 
 /** A running reconciler process: the loop, its HTTP server, and how to stop both. */
 export interface RunningReconciler {
   readonly reconciler: SiteReconciler;
+  /** The image automation loop, unless disabled. */
+  readonly images?: ImageAutomationLoop;
   readonly server?: RunningHttpServer;
   readonly metrics: ReconcilerMetrics;
   stop(): Promise<void>;
@@ -36,7 +45,9 @@ export interface StartReconcilerOptions {
   readonly settings?: PulumiSettings;
   /** Serve HTTP (health, status, metrics, webhooks). @default true */
   readonly serve?: boolean;
-  readonly onEvent?: (e: LoopEvent) => void;
+  readonly onEvent?: (e: LoopEvent | ImageLoopEvent) => void;
+  /** Registry client (tests inject one with their own credentials or retries). @default from `images.registryAuthFile` */
+  readonly registry?: RegistryClient;
 }
 
 /**
@@ -53,7 +64,25 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
   const kube = await KubeClient.connect({ ...(kubeconfigContents !== undefined ? { kubeconfigContents } : {}), ...(cfg.context ? { context: cfg.context } : {}) });
   const metrics = new ReconcilerMetrics();
   metrics.initSite?.(cfg.site);
+  // One synthesis child waits, loaded, for the next commit (the loops share it).
+  const synthPool = new SynthPool({ fleetEnv: cfg.fleetEnv });
+  synthPool.refill();
   const source = await opts.sourceFactory(cfg, path.join(settings.stateDir, 'git'), logger);
+  const workDir = path.join(settings.stateDir, 'workspaces', cfg.site);
+  const hub = new NotificationHub({ site: cfg.site, repository: source.url, branch: cfg.repository.branch, settings, workDir, logger, registry: metrics.registry });
+  const onEvent = (e: LoopEvent | ImageLoopEvent) => {
+    hub.emit(e);
+    opts.onEvent?.(e);
+  };
+  const synthesizer = new CommitSynthesizer({
+    source,
+    site: cfg.site,
+    configPath: cfg.repository.path,
+    fleetEnv: cfg.fleetEnv,
+    pool: synthPool,
+    // The Alerts of the newest commit are the ones in force.
+    onSynthesized: (_commit, result) => hub.useAlerts(result.alerts),
+  });
   const reconciler = new SiteReconciler({
     site: cfg.site,
     source,
@@ -62,7 +91,7 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     ...(kubeconfigContents !== undefined ? { kubeconfig: kubeconfigContents } : {}),
     ...(cfg.context ? { context: cfg.context } : {}),
     settings,
-    workDir: path.join(settings.stateDir, 'workspaces', cfg.site),
+    workDir,
     identity: reconcilerIdentity(settings.stateDir, cfg.site),
     intervalMs: parseDuration(cfg.interval, 'interval', 'settings'),
     driftIntervalMs: parseDuration(cfg.driftInterval, 'driftInterval', 'settings'),
@@ -71,14 +100,37 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     logger,
     metrics,
     fleetEnv: cfg.fleetEnv,
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    synthesizer,
+    onEvent,
   });
+
+  let images: ImageAutomationLoop | undefined;
+  if (cfg.images.enabled) {
+    const credentials = cfg.images.registryAuthFile ? parseDockerConfigText(fs.readFileSync(cfg.images.registryAuthFile, 'utf8'), cfg.images.registryAuthFile) : undefined;
+    images = new ImageAutomationLoop({
+      site: cfg.site,
+      source,
+      repoUrl: cfg.repository.url,
+      auth: gitAuthOf(cfg),
+      configPath: cfg.repository.path,
+      registry: opts.registry ?? new RegistryClient(credentials ? { credentials } : {}),
+      dryRun: cfg.dryRun,
+      fleetEnv: cfg.fleetEnv,
+      synthesizer,
+      logger,
+      metrics,
+      workDir: path.join(settings.stateDir, 'write-back'),
+      // The site loop looks at the commit that was just pushed, at once.
+      onPushed: () => void reconciler.fire('webhook'),
+      onEvent,
+    });
+  }
 
   let server: RunningHttpServer | undefined;
   if (opts.serve ?? true) {
     const [host, portText] = splitListen(cfg.listen);
     const routes = [
-      ...healthRoutes({ ready: () => reconciler.ready(), status: () => reconciler.snapshot() }),
+      ...healthRoutes({ ready: () => reconciler.ready(), status: () => ({ ...reconciler.snapshot(), images: images?.snapshot() ?? null }) }),
       metricsRoute(metrics),
     ];
     if (cfg.webhook) {
@@ -98,16 +150,35 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
         }),
       );
     }
+    if (images && cfg.images.webhook) {
+      const receiver = createRegistryPushReceiver({ provider: cfg.images.webhook.provider, secret: readSecretFile(cfg.images.webhook.secretFile, 'images.webhook.secretFile') });
+      const loop = images;
+      routes.push(
+        registryPushRoute(receiver, {
+          // A push names a repository: scan the policies that follow it, now.
+          onPush: (events) => {
+            const policies = loop.repositories().filter((r) => events.some((e) => imagePushMatches(e, r.image))).flatMap((r) => r.policies);
+            logger.info({ event: 'registry-push', repositories: events.map((e) => e.repository), policies }, `registry push received${policies.length ? `: scanning ${policies.join(', ')}` : ''}`);
+            if (policies.length > 0) void loop.fire(policies);
+          },
+        }),
+      );
+    }
     server = await startHttpServer({ host, port: Number(portText), routes });
     logger.info({ event: 'listening', url: server.url }, `serving /healthz /readyz /status /metrics${cfg.webhook ? ` /hooks/git/${cfg.webhook.provider}` : ''} on ${server.url}`);
   }
   await reconciler.start();
+  images?.start(parseDuration(cfg.images.interval, 'images.interval', 'settings'));
   return {
     reconciler,
+    ...(images ? { images } : {}),
     ...(server ? { server } : {}),
     metrics,
     async stop() {
+      await images?.stop();
       await reconciler.stop();
+      synthPool.close();
+      await hub.close();
       await server?.close();
       kube.close();
     },
@@ -170,14 +241,4 @@ function splitListen(listen: string): [string, string] {
   return [listen.slice(0, i).replace(/^\[|\]$/g, ''), listen.slice(i + 1)];
 }
 
-/** Reads a secret from a file (never from a flag value); trailing newline removed. */
-export function readSecretFile(file: string, field: string): string {
-  try {
-    const value = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    if (value === '') throw new ReconcileConfigError(file, field, 'the file is empty');
-    return value;
-  } catch (err) {
-    if (err instanceof ReconcileConfigError) throw err;
-    throw new ReconcileConfigError(file, field, `cannot read the secret file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
+export { readSecretFile } from './reconcile-config';

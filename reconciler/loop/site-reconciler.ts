@@ -15,7 +15,8 @@ import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../depl
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
 import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRecord, type SiteStatus } from '../status/site-status';
-import { SynthesisError, synthesizeIsolated } from '../synth';
+import { SynthesisError, type SynthPool } from '../synth';
+import { CommitSynthesizer } from './commit-synthesizer';
 
 /** Where the loop gets commits from (a Git remote and branch). */
 export interface ConfigSource {
@@ -77,6 +78,10 @@ export interface SiteReconcilerOptions {
   readonly logger: Logger;
   readonly metrics?: ReconcilerMetrics;
   readonly fleetEnv?: Readonly<Record<string, string>>;
+  /** Pre-spawned synthesis children (see SynthPool). */
+  readonly synthPool?: SynthPool;
+  /** Shared per-commit synthesis (with the image loop). @default one of its own */
+  readonly synthesizer?: CommitSynthesizer;
   /** Notification hook; must not throw or block. */
   readonly onEvent?: (e: LoopEvent) => void;
 }
@@ -104,7 +109,12 @@ export class SiteReconciler {
   private suspended = false;
   private stopped = false;
 
+  private readonly synthesizer: CommitSynthesizer;
+
   constructor(private readonly opts: SiteReconcilerOptions) {
+    this.synthesizer =
+      opts.synthesizer ??
+      new CommitSynthesizer({ source: opts.source, site: opts.site, ...(opts.configPath ? { configPath: opts.configPath } : {}), ...(opts.fleetEnv ? { fleetEnv: opts.fleetEnv } : {}), ...(opts.synthPool ? { pool: opts.synthPool } : {}) });
     this.trigger = new CoalescingTrigger<TriggerKind, RunOutcome>({
       run: () => this.run(),
       onSettled: (o) => {
@@ -243,17 +253,8 @@ export class SiteReconciler {
     clog.info({ event: 'run-started', trigger: [...kinds].join(','), correcting }, correcting ? 'checking for drift' : `new commit ${commit.slice(0, 12)}`);
 
     try {
-      const dir = await this.opts.source.checkout(commit);
-      const configDir = path.join(dir, this.opts.configPath ?? '.');
-      this.prepareWorkspace(configDir);
-      const synth = await synthesizeIsolated({
-        configDir,
-        site: this.opts.site,
-        repo: this.opts.source.url,
-        commit,
-        lockMode: 'strict',
-        ...(this.opts.fleetEnv ? { fleetEnv: this.opts.fleetEnv } : {}),
-      });
+      this.prepareWorkspace(await this.synthesizer.configDir(commit));
+      const synth = await this.synthesizer.synthesize(commit, 'strict');
       const siteSynth = synth.site(this.opts.site);
       refuseDowngrades(await findDowngrades(siteSynth.images, synth.policies, this.opts.site, (ref) => this.opts.kube.get(ref)));
       const apply = await applySite({

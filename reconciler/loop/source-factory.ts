@@ -7,7 +7,7 @@ import { displayGitUrl } from '../git';
 import { GitCache } from '../source/git-cache';
 import { GitRepository } from '../source/git-repository';
 import type { ReconcileConfig } from './reconcile-config';
-import { readSecretFile } from './run-reconciler';
+import { readSecretFile } from './reconcile-config';
 import type { ConfigSource } from './site-reconciler';
 
 /** The Git credentials of a reconciler's settings (read from their files; never from flags or the config file itself). */

@@ -26,7 +26,8 @@ import {
 import { FluxOpsError } from '../../errors';
 import { FleetLoadError } from './fleet-load-error';
 import { loadFleet } from './load-fleet';
-import { PolicyData, PolicyHoldData, SYNTH_PROTOCOL, SiteSynthData, SynthPayload, SynthProblem, SynthRequest, SynthResponse, SynthStage } from './protocol';
+import { writeBackSettings } from '../images/git/write-back';
+import { AutomationData, PolicyData, PolicyHoldData, RepositoryData, SYNTH_PROTOCOL, SiteSynthData, SynthPayload, SynthProblem, SynthRequest, SynthResponse, SynthStage } from './protocol';
 
 const RESULT_FD = 3;
 
@@ -126,6 +127,30 @@ function policiesOf(fleet: Fleet, lock: ImageLock): PolicyData[] {
   });
 }
 
+function automationsOf(fleet: Fleet): AutomationData[] {
+  return fleet.imageUpdateAutomations.map((a) => {
+    const settings = writeBackSettings(a);
+    return {
+      name: a.automationName,
+      policies: a.policies.map((p) => p.policyName),
+      repository: a.source.url,
+      interval: a.interval,
+      settings: JSON.parse(JSON.stringify(settings)) as AutomationData['settings'],
+    };
+  });
+}
+
+function repositoriesOf(fleet: Fleet): RepositoryData[] {
+  return fleet.imageRepositories.map((r) => ({
+    name: r.repositoryName,
+    image: r.image,
+    interval: r.interval,
+    insecure: r.insecure,
+    ...(r.exclusionList ? { exclusionList: [...r.exclusionList] } : {}),
+    ...(r.secretRef ? { secretRef: r.secretRef.name } : {}),
+  }));
+}
+
 function run(req: SynthRequest): SynthResponse {
   let fleet: Fleet;
   try {
@@ -213,7 +238,7 @@ function run(req: SynthRequest): SynthResponse {
         images: r.images,
       };
     });
-    const payload: SynthPayload = { fleet: fleet.fleetName, sites, results, policies: policiesOf(fleet, lock), alerts: alertSpecs(fleet), lock: { found, problems: lockProblems } };
+    const payload: SynthPayload = { fleet: fleet.fleetName, sites, results, policies: policiesOf(fleet, lock), alerts: alertSpecs(fleet), automations: automationsOf(fleet), repositories: repositoriesOf(fleet), lock: { found, problems: lockProblems } };
     return { protocol: SYNTH_PROTOCOL, ok: true, payload };
   } catch (err) {
     return fail('synthesize', err, req.configDir);
@@ -228,6 +253,13 @@ function main(): void {
     if (req.protocol !== SYNTH_PROTOCOL) throw new Error(`unsupported protocol ${String(req.protocol)}`);
   } catch (err) {
     respond(fail('load', err, '/'));
+    return;
+  }
+  // The child was spawned before its request (a warm pool): work in the checkout from now on.
+  try {
+    process.chdir(req.configDir);
+  } catch (err) {
+    respond(fail('load', err, req.configDir));
     return;
   }
   process.on('uncaughtException', (err) => {

@@ -104,6 +104,36 @@ export interface PolicyData {
   readonly insecure: boolean;
 }
 
+/** An ImageUpdateAutomation as plain data: what the image loop commits, as whom, where. */
+export interface AutomationData {
+  readonly name: string;
+  /** Image policies it updates. */
+  readonly policies: readonly string[];
+  /** The config repository it writes to (its GitSource URL). */
+  readonly repository: string;
+  /** How often it looks for new images. */
+  readonly interval: string;
+  /** Write-back settings (`writeBackSettings` of `reconciler/images/git`). */
+  readonly settings: {
+    readonly author: { readonly name: string; readonly email: string };
+    readonly message: { readonly automationName: string; readonly namespace: string; readonly messageTemplate: string; readonly skipCi?: boolean };
+    readonly branch: string;
+    readonly pushBranch?: string;
+    readonly updatePath?: string;
+  };
+}
+
+/** An ImageRepository as plain data: what the image loop scans. */
+export interface RepositoryData {
+  readonly name: string;
+  readonly image: string;
+  readonly interval: string;
+  readonly insecure: boolean;
+  readonly exclusionList?: readonly string[];
+  /** Name of a `kubernetes.io/dockerconfigjson` Secret with registry credentials. */
+  readonly secretRef?: string;
+}
+
 /** What a successful child returns. */
 export interface SynthPayload {
   readonly fleet: string;
@@ -112,6 +142,10 @@ export interface SynthPayload {
   readonly policies: readonly PolicyData[];
   /** The fleet's alerts as plain data (every site's; `alertSpecsForSite` narrows them) for `reconciler/notify`. */
   readonly alerts: readonly AlertSpec[];
+  /** Image update automations. */
+  readonly automations: readonly AutomationData[];
+  /** Image repositories. */
+  readonly repositories: readonly RepositoryData[];
   /** Whether the lock file exists; problems found in it (warnings in lenient mode). */
   readonly lock: { readonly found: boolean; readonly problems: readonly SynthProblem[] };
 }

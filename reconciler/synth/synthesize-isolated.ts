@@ -44,6 +44,8 @@ export interface IsolatedSynthOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Extra variables for fleet code (names must start with FLEET_). */
   readonly fleetEnv?: Readonly<Record<string, string>>;
+  /** A pool of pre-spawned children (long-running processes); used when its environment fits. */
+  readonly pool?: SynthPool;
 }
 
 /** A successful isolated synthesis. */
@@ -92,14 +94,14 @@ export async function synthesizeIsolated(opts: IsolatedSynthOptions): Promise<Is
   if (!fs.existsSync(configDir) || !fs.statSync(configDir).isDirectory()) {
     throw new SynthesisError('load-failed', source, `${configDir} is not a directory`);
   }
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-synth-'));
+  const child = opts.pool?.fits(opts) ? opts.pool.take() : undefined;
+  const home = child?.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-synth-'));
   const started = Date.now();
   try {
-    const outcome = await runChild(request, {
-      env: childEnv(opts.env ?? process.env, opts.fleetEnv ?? {}, home),
-      cwd: configDir,
+    const heapMb = opts.heapMb ?? 384;
+    const outcome = await (child ?? SynthChild.spawn(childEnv(opts.env ?? process.env, opts.fleetEnv ?? {}, home), heapMb, home)).run(request, {
       timeoutMs: opts.timeoutMs ?? 60_000,
-      heapMb: opts.heapMb ?? 384,
+      heapMb,
       rssMb: opts.rssMb ?? 768,
       maxOutputBytes: opts.maxOutputBytes ?? 64 * 1024 * 1024,
     });
@@ -138,94 +140,179 @@ interface ChildOutcome {
   readonly limits: { timeoutMs: number; heapMb: number; rssMb: number; maxOutputBytes: number };
 }
 
-function runChild(
-  request: SynthRequest,
-  o: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number; heapMb: number; rssMb: number; maxOutputBytes: number },
-): Promise<ChildOutcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${o.heapMb}`, '--require', require.resolve('ts-node/register/transpile-only'), CHILD_MAIN], {
-      cwd: o.cwd,
-      env: o.env,
+/** A synthesis child process: spawned (and loading FluxOps) before it is given its one request. */
+export class SynthChild {
+  /** Spawns a child; it loads FluxOps and the TypeScript compiler, then waits for a request on stdin. */
+  static spawn(env: NodeJS.ProcessEnv, heapMb: number, home: string): SynthChild {
+    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--require', require.resolve('ts-node/register/transpile-only'), CHILD_MAIN], {
+      cwd: home,
+      env,
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       // Own process group: whatever the fleet spawns dies with it.
       detached: true,
     });
-    const answer: Buffer[] = [];
-    let answerBytes = 0;
-    // Why the child ended: the first of these decides (a pipe closed by a kill is not an answer).
-    let ended: 'answered' | 'timeout' | 'memory' | 'size' | undefined;
-    let output = '';
-    let outputDropped = 0;
-    let overMemory: number | undefined;
-    const kill = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
+    return new SynthChild(child, home, heapMb);
+  }
+
+  private output = '';
+  private outputDropped = 0;
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly closed: Promise<void>;
+  private used = false;
+
+  private constructor(
+    private readonly child: import('node:child_process').ChildProcess,
+    /** The child's throwaway HOME and TMPDIR (removed after its run). */
+    readonly home: string,
+    readonly heapMb: number,
+  ) {
     const capture = (chunk: Buffer) => {
-      const room = OUTPUT_CAP - output.length;
-      if (room > 0) output += chunk.toString('utf8').slice(0, room);
-      if (chunk.length > room) outputDropped += chunk.length - Math.max(room, 0);
+      const room = OUTPUT_CAP - this.output.length;
+      if (room > 0) this.output += chunk.toString('utf8').slice(0, room);
+      if (chunk.length > room) this.outputDropped += chunk.length - Math.max(room, 0);
     };
     child.stdout!.on('data', capture);
     child.stderr!.on('data', capture);
-    const resultPipe = child.stdio[3] as NodeJS.ReadableStream;
-    resultPipe.on('data', (chunk: Buffer) => {
-      if (ended) return;
-      answerBytes += chunk.length;
-      if (answerBytes > o.maxOutputBytes) {
-        ended = 'size';
-        kill();
-        return;
-      }
-      answer.push(chunk);
-    });
-    resultPipe.on('end', () => {
-      if (ended) return;
-      ended = 'answered';
-      // The answer is complete: the child has nothing more to do (timers the fleet left would keep it alive).
-      setTimeout(kill, 200).unref();
-    });
-    resultPipe.on('error', () => undefined);
-    const timer = setTimeout(() => {
-      if (ended) return;
-      ended = 'timeout';
-      kill();
-    }, o.timeoutMs);
-    const memoryWatch = setInterval(() => {
-      const rss = residentMb(child.pid!);
-      if (!ended && rss !== undefined && rss > o.rssMb) {
-        ended = 'memory';
-        overMemory = rss;
-        kill();
-      }
-    }, 100);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      clearInterval(memoryWatch);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearInterval(memoryWatch);
-      kill(); // anything the fleet spawned into the group
-      if (outputDropped > 0) output += `\n[... ${outputDropped} more bytes of fleet output dropped]`;
-      resolve({
-        ...(ended === 'answered' ? { answer: Buffer.concat(answer) } : {}),
-        answerTooLarge: ended === 'size',
-        code,
-        signal,
-        timedOut: ended === 'timeout',
-        ...(ended === 'memory' && overMemory !== undefined ? { overMemory } : {}),
-        output,
-        limits: o,
+    child.stdin!.on('error', () => undefined);
+    this.closed = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.exited = { code, signal };
+        resolve();
+      });
+      child.on('error', () => {
+        this.exited ??= { code: -1, signal: null };
+        resolve();
       });
     });
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(JSON.stringify(request));
-  });
+  }
+
+  /** Whether the child is still waiting for a request. */
+  get ready(): boolean {
+    return !this.used && this.exited === undefined;
+  }
+
+  /** Kills the child and its process group. */
+  kill(): void {
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Gives the child its request and waits for the answer, within the limits. */
+  run(request: SynthRequest, o: { timeoutMs: number; heapMb: number; rssMb: number; maxOutputBytes: number }): Promise<ChildOutcome> {
+    this.used = true;
+    const child = this.child;
+    return new Promise((resolve) => {
+      const answer: Buffer[] = [];
+      let answerBytes = 0;
+      // Why the child ended: the first of these decides (a pipe closed by a kill is not an answer).
+      let ended: 'answered' | 'timeout' | 'memory' | 'size' | undefined;
+      let overMemory: number | undefined;
+      const resultPipe = child.stdio[3] as NodeJS.ReadableStream;
+      resultPipe.on('data', (chunk: Buffer) => {
+        if (ended) return;
+        answerBytes += chunk.length;
+        if (answerBytes > o.maxOutputBytes) {
+          ended = 'size';
+          this.kill();
+          return;
+        }
+        answer.push(chunk);
+      });
+      resultPipe.on('end', () => {
+        if (ended) return;
+        ended = 'answered';
+        // The answer is complete: the child has nothing more to do (timers the fleet left would keep it alive).
+        setTimeout(() => this.kill(), 200).unref();
+      });
+      resultPipe.on('error', () => undefined);
+      const timer = setTimeout(() => {
+        if (ended) return;
+        ended = 'timeout';
+        this.kill();
+      }, o.timeoutMs);
+      const memoryWatch = setInterval(() => {
+        const rss = residentMb(child.pid!);
+        if (!ended && rss !== undefined && rss > o.rssMb) {
+          ended = 'memory';
+          overMemory = rss;
+          this.kill();
+        }
+      }, 100);
+      void this.closed.then(() => {
+        clearTimeout(timer);
+        clearInterval(memoryWatch);
+        this.kill(); // anything the fleet spawned into the group
+        if (this.outputDropped > 0) this.output += `\n[... ${this.outputDropped} more bytes of fleet output dropped]`;
+        resolve({
+          ...(ended === 'answered' ? { answer: Buffer.concat(answer) } : {}),
+          answerTooLarge: ended === 'size',
+          code: this.exited?.code ?? null,
+          signal: this.exited?.signal ?? null,
+          timedOut: ended === 'timeout',
+          ...(ended === 'memory' && overMemory !== undefined ? { overMemory } : {}),
+          output: this.output,
+          limits: o,
+        });
+      });
+      child.stdin!.end(JSON.stringify(request));
+    });
+  }
+}
+
+/**
+ * Keeps one synthesis child spawned ahead of need, so a new commit is synthesized by a process
+ * that already loaded FluxOps and the TypeScript compiler (seconds saved on small machines). Each
+ * child serves exactly one request — fleet code never runs twice in one module cache — and the
+ * next one is spawned right after. For long-running processes (the reconciler); the environment
+ * (FLEET_* variables) is fixed for the pool's lifetime.
+ */
+export class SynthPool {
+  private warm: SynthChild | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: { readonly env?: NodeJS.ProcessEnv; readonly fleetEnv?: Readonly<Record<string, string>>; readonly heapMb?: number } = {}) {}
+
+  /** The warm child (spawning one when there is none), replaced by a fresh one for the next call. */
+  take(): SynthChild {
+    const child = this.warm?.ready ? this.warm : this.spawn();
+    this.warm = undefined;
+    if (!this.closed) setImmediate(() => this.refill());
+    return child;
+  }
+
+  /** Whether a call with these options may use this pool's children. */
+  fits(opts: IsolatedSynthOptions): boolean {
+    return (opts.heapMb ?? 384) === (this.opts.heapMb ?? 384) && sameEnv(opts.fleetEnv ?? {}, this.opts.fleetEnv ?? {}) && (opts.env === undefined || opts.env === this.opts.env);
+  }
+
+  /** Spawns the warm child now (otherwise on first use). */
+  refill(): void {
+    if (this.closed || this.warm?.ready) return;
+    this.warm = this.spawn();
+  }
+
+  /** Kills the warm child. */
+  close(): void {
+    this.closed = true;
+    if (this.warm) {
+      this.warm.kill();
+      fs.rmSync(this.warm.home, { recursive: true, force: true });
+    }
+    this.warm = undefined;
+  }
+
+  private spawn(): SynthChild {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-synth-'));
+    return SynthChild.spawn(childEnv(this.opts.env ?? process.env, this.opts.fleetEnv ?? {}, home), this.opts.heapMb ?? 384, home);
+  }
+}
+
+function sameEnv(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a).sort();
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 function interpret(outcome: ChildOutcome, source: SynthSource): SynthResponse {
@@ -258,7 +345,7 @@ function interpret(outcome: ChildOutcome, source: SynthSource): SynthResponse {
 
 function isPayload(p: unknown): p is SynthPayload {
   const x = p as SynthPayload | undefined;
-  return !!x && typeof x.fleet === 'string' && Array.isArray(x.results) && Array.isArray(x.policies) && Array.isArray(x.alerts) && Array.isArray(x.sites) && !!x.lock;
+  return !!x && typeof x.fleet === 'string' && Array.isArray(x.results) && Array.isArray(x.policies) && Array.isArray(x.alerts) && Array.isArray(x.automations) && Array.isArray(x.repositories) && Array.isArray(x.sites) && !!x.lock;
 }
 
 function kindOf(stage: SynthStage, code: string): SynthFailureKind {
@@ -295,6 +382,10 @@ function childEnv(parent: NodeJS.ProcessEnv, fleetEnv: Readonly<Record<string, s
   env.NODE_ENV = 'production';
   env.TS_NODE_TRANSPILE_ONLY = 'true';
   env.TS_NODE_SKIP_PROJECT = 'true';
+  // Without a project, ts-node ignores every path under node_modules relative to the working
+  // directory (the config repository). A config repository that installs FluxOps as a dependency
+  // (what `fluxops init` generates) runs FluxOps' own TypeScript from node_modules/fluxops/.
+  env.TS_NODE_SKIP_IGNORE = 'true';
   env.TS_NODE_COMPILER_OPTIONS = JSON.stringify({ module: 'commonjs', target: 'es2022', esModuleInterop: true, sourceMap: true });
   return env;
 }

@@ -43,15 +43,36 @@ describe('scripts/setup.sh output', () => {
     repo = path.join(tmp, 'repo');
     state = path.join(tmp, 'state');
     cache = path.join(tmp, 'cache');
-    for (const f of ['scripts/setup.sh', 'scripts/progress.sh', 'toolchain/build.sh', 'toolchain/versions.env', 'toolchain/flux-versions.env', 'package-lock.json']) {
+    for (const f of [
+      'scripts/setup.sh',
+      'scripts/progress.sh',
+      'toolchain/build.sh',
+      'toolchain/versions.env',
+      'toolchain/flux-versions.env',
+      'toolchain/lint-versions.env',
+      'image/versions.env',
+      'image/debian-packages.lock.json',
+      'package-lock.json',
+    ]) {
       fs.mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
       fs.copyFileSync(path.join(REPO, f), path.join(repo, f));
     }
+    // Stand-in for `fluxops image fetch`: records the call and leaves the marker the real one writes.
+    fs.mkdirSync(path.join(repo, 'bin'));
+    fs.writeFileSync(
+      path.join(repo, 'bin', 'fluxops'),
+      `const fs = require('fs'), path = require('path'), crypto = require('crypto');
+fs.appendFileSync(path.join(process.env.FAKE_STATE, 'calls'), 'fluxops ' + process.argv.slice(2).join(' ') + '\\n');
+const key = crypto.createHash('sha256').update(fs.readFileSync('image/versions.env')).update(fs.readFileSync('image/debian-packages.lock.json')).digest('hex').slice(0, 12);
+fs.mkdirSync(path.join(process.env.FLUXOPS_CACHE_DIR, 'image'), { recursive: true });
+fs.writeFileSync(path.join(process.env.FLUXOPS_CACHE_DIR, 'image', '.done-inputs-' + key), '');
+`,
+    );
     const bin = path.join(tmp, 'bin');
     fs.mkdirSync(bin);
     for (const [name, text] of Object.entries(FAKES)) fs.writeFileSync(path.join(bin, name), text + '\n', { mode: 0o755 });
     fs.mkdirSync(state);
-    fs.writeFileSync(path.join(state, 'installed'), 'git\nopenssl\nca-certificates\napache2-utils\n');
+    fs.writeFileSync(path.join(state, 'installed'), 'git\nopenssl\nca-certificates\napache2-utils\nshellcheck\n');
     fs.writeFileSync(path.join(tmp, 'steps.sh'), 'steps=(kine)\ntypical_seconds=([kine]=98)\nbuild_kine() { for i in $(seq 1 500); do echo "go: downloading m$i"; done; }\n');
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -81,8 +102,8 @@ describe('scripts/setup.sh output', () => {
     const root = fs.readdirSync(path.join(cache, 'toolchain'))[0]!;
     expect(first.lines).toEqual([
       `[setup] output of the steps below: ${path.join(cache, 'setup.log')}`,
-      '[setup] Debian packages (docker-registry skopeo): installing...',
-      '[setup] Debian packages (docker-registry skopeo): done in N s',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): installing...',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): done in N s',
       '[setup] node_modules (npm ci): installing...',
       '[setup] node_modules (npm ci): done in N s',
       `[toolchain] building 1 of 1 steps into ${path.join(cache, 'toolchain', root)} (typically ~2 min in total on 2 cores; once per machine)`,
@@ -95,11 +116,13 @@ describe('scripts/setup.sh output', () => {
     expect(log).toContain('Get:200 http://deb.debian.org/debian bookworm/main amd64 pkg200');
     expect(log).toContain('npm http fetch GET 200 https://registry.npmjs.org/pkg300');
     expect(fs.readFileSync(path.join(state, 'calls'), 'utf8')).toBe(
-      'apt-get update -qq\napt-get install -y -qq --no-install-recommends docker-registry skopeo\nnpm ci --no-audit --no-fund --loglevel=error\n',
+      'apt-get update -qq\napt-get install -y -qq --no-install-recommends docker-registry skopeo qemu-user-static\nnpm ci --no-audit --no-fund --loglevel=error\nfluxops image fetch --quiet-if-cached\n',
     );
 
     const second = setup();
     expect(second).toMatchObject({ status: 0, stderr: '' });
+    // The image inputs' marker spares starting Node at all.
+    expect(fs.readFileSync(path.join(state, 'calls'), 'utf8')).not.toMatch(/fluxops image fetch[^]*fluxops image fetch/);
   });
 
   it('a failing apt step shows its output and the log path and stops setup', () => {
@@ -107,8 +130,8 @@ describe('scripts/setup.sh output', () => {
     expect(r.status).toBe(100);
     expect(r.lines).toEqual([
       `[setup] output of the steps below: ${path.join(cache, 'setup.log')}`,
-      '[setup] Debian packages (docker-registry skopeo): installing...',
-      '[setup] Debian packages (docker-registry skopeo): FAILED after N s (exit 100); the end of its output:',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): installing...',
+      '[setup] Debian packages (docker-registry skopeo qemu-user-static): FAILED after N s (exit 100); the end of its output:',
       '    Get:199 http://deb.debian.org/debian bookworm/main amd64 pkg199 [1234 B]',
       '    Get:200 http://deb.debian.org/debian bookworm/main amd64 pkg200 [1234 B]',
       '    E: Unable to locate package skopeo',

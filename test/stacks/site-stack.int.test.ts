@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { pulumiProcessEnv, resolvePulumiSettings } from '../../stacks/pulumi-env';
 import { locateToolchain } from '../../dev/toolchain';
+import { waitFor } from '../../dev/net';
 import { linkPulumiProject } from '../support/pulumi-project';
 
 const execFileAsync = promisify(execFile);
@@ -120,8 +121,12 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   it('preview shows exactly a changed replica count and image; up applies them', async () => {
     writeFleet({ gatewayReplicas: 3, gatewayImage: 'registry.local/lab/gateway:1.1.0', withDashboard: true });
     const preview = await pulumi(['preview', '--diff']);
-    // the Deployment, and the inventory that records what the site applied
+    // The Deployment, and the inventory ConfigMap that records each object's manifest hash.
     expect(preview.stdout).toMatch(/2 to update/);
+    expect([...preview.stdout.matchAll(/^\s*~ (kubernetes:[\w/:]+): \(update\)\n\s*\[id=([^\]]+)\]/gm)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
+      'kubernetes:apps/v1:Deployment lab-apps/gateway',
+      'kubernetes:core/v1:ConfigMap fluxops-system/inventory-lab-site',
+    ]);
     expect(preview.stdout).toMatch(/~\s*replicas\s*:\s*2 => 3/);
     expect(preview.stdout).toMatch(/~\s*image\s*:\s*"registry\.local\/lab\/gateway:1\.0\.0" => "registry\.local\/lab\/gateway:1\.1\.0"/);
     // Exactly two leaf changes, nothing added or removed.
@@ -139,9 +144,6 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
     writeFleet({ gatewayReplicas: 3, gatewayImage: 'registry.local/lab/gateway:1.1.0', withDashboard: false });
     const up = await pulumi(['up', '--yes', '--skip-preview']);
     expect(up.stdout).toMatch(/deleted/);
-    // Deletion is asynchronous (foreground: the ReplicaSets and pods go first); FluxOps waits for
-    // health itself, so Pulumi does not block on it.
-    await cluster.kubectl(['-n', 'lab-apps', 'wait', '--for=delete', 'deployment/dashboard', 'service/dashboard', '--timeout=120s']).catch(() => undefined);
     await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'deployment', 'dashboard'])).rejects.toThrow(/NotFound/);
     await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'service', 'dashboard'])).rejects.toThrow(/NotFound/);
     expect((await kubectlJson('-n', 'lab-apps', 'get', 'deployment', 'gateway')).spec.replicas).toBe(3);
@@ -150,7 +152,6 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
   it('detects a manual kubectl edit with preview --refresh and corrects it with up --refresh', async () => {
     await cluster.kubectl(['-n', 'lab-apps', 'set', 'image', 'deployment/gateway', 'gateway=evil.example/gateway:hacked']);
     const preview = await pulumi(['preview', '--refresh', '--diff']);
-    // the Deployment, and the inventory that records what the site applied
     expect(preview.stdout).toMatch(/1 to update/);
     expect(preview.stdout).toContain('evil.example/gateway:hacked');
     await pulumi(['up', '--refresh', '--yes', '--skip-preview']);
@@ -173,9 +174,12 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
     await cluster.kubectl(['create', 'namespace', 'bystander']);
     await cluster.kubectl(['-n', 'bystander', 'create', 'deployment', 'other', '--image=registry.local/other:1']);
     await pulumi(['destroy', '--yes', '--skip-preview']);
-    await cluster.kubectl(['-n', 'lab-apps', 'wait', '--for=delete', 'deployment/gateway', '--timeout=120s']).catch(() => undefined);
-    await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'deployment', 'gateway'])).rejects.toThrow(/NotFound/);
-    await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'secret', 'lab-credentials'])).rejects.toThrow(/NotFound/);
+    // Deletion is asynchronous in Kubernetes (the garbage collector removes a Deployment's
+    // ReplicaSets and Pods first): destroy returns once every delete is accepted, so wait for it.
+    const gone = async (...args: string[]) =>
+      waitFor(async () => cluster.kubectl(args).then(() => false, (e: Error) => /NotFound/.test(e.message)), { timeoutMs: 60_000, what: `${args.join(' ')} to be gone` });
+    await gone('-n', 'lab-apps', 'get', 'deployment', 'gateway');
+    await gone('-n', 'lab-apps', 'get', 'secret', 'lab-credentials');
     expect((await kubectlJson('-n', 'bystander', 'get', 'deployment', 'other')).metadata.name).toBe('other');
     expect((await kubectlJson('-n', 'lab-apps', 'get', 'configmap', 'not-ours')).data).toEqual({ a: 'b' });
   }, 300_000);

@@ -19,6 +19,7 @@ function pinsKey(file: string): string {
 }
 const KEY = pinsKey(path.join(REPO, 'toolchain', 'versions.env'));
 const FLUX_KEY = pinsKey(path.join(REPO, 'toolchain', 'flux-versions.env'));
+const ACTIONLINT_VERSION = /^ACTIONLINT_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(REPO, 'toolchain', 'lint-versions.env'), 'utf8'))![1];
 
 const FAKE_STEPS = `
 steps=(fetch compile package)
@@ -155,9 +156,10 @@ describe('toolchain/build.sh progress', () => {
     expect(r.stderr).toBe("build.sh: unknown step 'kubernetes-typo' (steps: fetch compile package)\n");
   });
 
-  it('knows the real steps: a complete real cache is one line, listing all eight', () => {
+  it('knows the real steps: a complete real cache is one line, listing all thirteen', () => {
     fs.mkdirSync(root, { recursive: true });
-    for (const s of ['kubernetes', 'kine', 'kwok', 'kwok_stages', 'pulumi', 'pulumi_language_nodejs', 'pulumi_kubernetes', `flux_crds-${FLUX_KEY}`]) {
+    const cross = ['pulumi_linux_amd64', 'pulumi_kubernetes_linux_amd64', 'pulumi_linux_arm64', 'pulumi_kubernetes_linux_arm64'];
+    for (const s of ['kubernetes', 'kine', 'kwok', 'kwok_stages', 'pulumi', 'pulumi_language_nodejs', 'pulumi_kubernetes', `flux_crds-${FLUX_KEY}`, `actionlint-${ACTIONLINT_VERSION}`, ...cross]) {
       fs.writeFileSync(path.join(root, `.done-${s}`), '');
     }
     // If a marker were wrong, a real step would start: a `go` that fails at once keeps it from building.
@@ -166,6 +168,31 @@ describe('toolchain/build.sh progress', () => {
     fs.writeFileSync(path.join(fakeBin, 'go'), '#!/bin/sh\necho "go must not run in this test" >&2\nexit 99\n', { mode: 0o755 });
     const r = build([], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
     expect(r).toMatchObject({ status: 0, stdout: `${path.join(root, 'bin')}\n` });
-    expect(r.lines).toEqual([`[toolchain] all 8 steps cached: ${path.join(root, 'bin')}`]);
+    expect(r.lines).toEqual([`[toolchain] all 13 steps cached: ${path.join(root, 'bin')}`]);
+    // The image group names only the cross builds.
+    expect(build(['image'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` }).lines).toEqual([`[toolchain] image cached: ${path.join(root, 'bin')}`]);
+    fs.rmSync(path.join(root, '.done-pulumi_linux_arm64'));
+    const missing = build(['image'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` });
+    expect(missing.status).toBe(99);
+    expect(missing.lines[0]).toBe(`[toolchain] building 1 of 4 steps into ${root} (typically ~3 min in total on 2 cores; once per machine)`);
+    const unknown = build(['imagery'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '' });
+    expect(unknown.stderr).toMatch(/^build\.sh: unknown step 'imagery' \(steps: kubernetes .* pulumi_kubernetes_linux_arm64; groups: image\)\n$/);
+  });
+
+  it('actionlint: only a marker of the pinned version counts, and the step builds only actionlint', () => {
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(path.join(root, '.done-actionlint-v0.0.1'), '');
+    const fakeBin = path.join(tmp, 'fakebin');
+    fs.mkdirSync(fakeBin);
+    // Records what the step asks Go for, and "builds" the binary where GOBIN says.
+    fs.writeFileSync(path.join(fakeBin, 'go'), '#!/bin/sh\necho "go $* GOBIN=$GOBIN" >>"$GO_CALLS"\ntouch "$GOBIN/actionlint"\n', { mode: 0o755 });
+    const calls = path.join(tmp, 'go-calls');
+    const r = build(['actionlint'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}`, GO_CALLS: calls });
+    expect(r.status).toBe(0);
+    expect(r.lines[2]).toBe('[toolchain 1/1] actionlint: building... (typically ~20 s)');
+    expect(fs.readFileSync(calls, 'utf8')).toBe(
+      `go install -trimpath -ldflags -s -w github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION} GOBIN=${path.join(root, 'bin')}\n`,
+    );
+    expect(fs.existsSync(path.join(root, `.done-actionlint-${ACTIONLINT_VERSION}`))).toBe(true);
   });
 });

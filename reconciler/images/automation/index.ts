@@ -1,0 +1,2 @@
+export * from './scan-images';
+export * from './update-images';

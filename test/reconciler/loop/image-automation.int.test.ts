@@ -1,0 +1,169 @@
+import { createHmac } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import pino from 'pino';
+
+import { startLocalCluster, type LocalCluster } from '../../../dev/cluster';
+import { cloneWorkdir, createGitRemote, type GitRemote, type GitWorkdir } from '../../../dev/git';
+import { freePort } from '../../../dev/net';
+import { pushImage, startRegistry, type LocalRegistry } from '../../../dev/registry';
+import { KubeClient, type KubeObject } from '../../../reconciler/cluster/kube-client';
+import type { ImageLoopEvent } from '../../../reconciler/loop/image-loop';
+import { resolveReconcileConfig } from '../../../reconciler/loop/reconcile-config';
+import { startReconciler, type RunningReconciler } from '../../../reconciler/loop/run-reconciler';
+import { gitSourceFactory } from '../../../reconciler/loop/source-factory';
+import type { LoopEvent } from '../../../reconciler/loop/site-reconciler';
+import { resolvePulumiSettings } from '../../../stacks/pulumi-env';
+import { openSiteStack } from '../../../stacks/workspace';
+
+const SITE = 'img-site';
+const NS = 'img-apps';
+
+const FLEET = `
+import { Alert, EdgeApp, GitSource, ImagePolicy, ImageRepository, ImageUpdateAutomation, Site, defineFleet } from 'fluxops/constructs';
+export default defineFleet({ name: 'img', namespace: '${NS}' }, (fleet) => {
+  const source = new GitSource(fleet, 'config', { url: process.env.FLEET_GIT_URL!, ref: { kind: 'branch', name: 'main' } });
+  const repo = new ImageRepository(fleet, 'gateway-repo', { name: 'gateway', image: \`\${process.env.FLEET_REGISTRY}/edge/gateway\`, insecure: true });
+  const policy = new ImagePolicy(fleet, 'gateway-policy', { name: 'gateway', repository: repo, policy: { kind: 'semver', range: '^1.4.0' }, initialTag: '1.4.0' });
+  new ImageUpdateAutomation(fleet, 'images', { source, policies: [policy], author: { name: 'FluxOps Bot', email: 'bot@example.com' }, skipCi: true });
+  const app = new EdgeApp(fleet, 'gateway', { replicas: 2, containers: [{ image: policy, ports: [{ name: 'http', port: 8080 }] }] });
+  new Site(fleet, '${SITE}', { apps: [app] });
+  new Alert(fleet, 'hook', { provider: { kind: 'webhook', secretRef: 'hook' }, events: ['image.updated', 'image.refused', 'reconcile.succeeded'], severity: 'info' });
+});
+`;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, logs: unknown[], timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; warnings and errors:\n${(logs as Array<{ level?: number }>).filter((l) => (l.level ?? 0) >= 40).slice(-10).map((l) => JSON.stringify(l)).join("\n")}\nlast log lines:\n${logs.slice(-8).map((l) => JSON.stringify(l)).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('image automation: registry -> policy -> lock -> Git -> cluster', () => {
+  let cluster: LocalCluster;
+  let registry: LocalRegistry;
+  let remote: GitRemote;
+  let work: GitWorkdir;
+  let kube: KubeClient;
+  let dir: string;
+  let running: RunningReconciler | undefined;
+  const logs: Array<Record<string, unknown>> = [];
+  const events: Array<LoopEvent | ImageLoopEvent> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  // A real HTTP receiver for the fleet's Alert (a signed JSON webhook).
+  const received: Array<{ kind: string; [k: string]: unknown }> = [];
+  let receiver: http.Server;
+
+  const pods = () => kube.list<KubeObject & { spec: { nodeName?: string; containers: Array<{ image: string }> }; status?: { phase?: string } }>('v1', 'Pod', { namespace: NS });
+  const deploymentImage = async () => ((await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'gateway' })) as { spec: { template: { spec: { containers: Array<{ image: string }> } } } } | undefined)?.spec.template.spec.containers[0].image;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxops-images-'));
+    const port = await freePort();
+    fs.writeFileSync(path.join(dir, 'registry-secret'), 'registry notification secret');
+    [cluster, registry, remote] = await Promise.all([
+      startLocalCluster(),
+      startRegistry({ notifications: [{ name: 'fluxops', url: `http://127.0.0.1:${port}/hooks/registry/distribution`, headers: { Authorization: 'Bearer registry notification secret' }, ignoredMediaTypes: ['application/octet-stream'] }] }),
+      createGitRemote({ dir: path.join(dir, 'remote.git') }),
+    ]);
+    kube = await KubeClient.connect({ kubeconfig: cluster.kubeconfigPath });
+    await pushImage(registry.host, 'edge/gateway', '1.4.0', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
+    work = await cloneWorkdir(remote.url, { dir: path.join(dir, 'work') });
+    // A new fleet: an empty lock; image automation records the first image itself.
+    await work.commit('fleet', { 'fleet.ts': FLEET, 'fluxops.lock.yaml': 'schemaVersion: 1\npolicies: {}\n' });
+    await work.push();
+    const settings = resolvePulumiSettings({ stateDir: path.join(dir, 'state'), passphrase: { kind: 'value', passphrase: 'images passphrase' }, cli: 'toolchain', env: {} });
+    receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        // Signed with the alert's HMAC key, over the exact body.
+        const expected = `sha256=${createHmac('sha256', 'hook hmac key').update(body).digest('hex')}`;
+        if (req.headers['x-fluxops-signature-256'] === expected) received.push((JSON.parse(body) as { event: { kind: string } }).event);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    // The alert's URL and HMAC key are secrets of the site's stack settings.
+    const stack = await openSiteStack({ site: SITE, settings, workDir: path.join(settings.stateDir, 'workspaces', SITE), program: async () => ({}) });
+    await stack.setConfig('fluxops:alerts.hook.url', { value: hookUrl, secret: true }, true);
+    await stack.setConfig('fluxops:alerts.hook.hmacKey', { value: 'hook hmac key', secret: true }, true);
+    const config = resolveReconcileConfig([
+      {
+        source: 'test',
+        values: {
+          site: SITE,
+          repository: { url: remote.url },
+          interval: '1s',
+          driftInterval: '10m',
+          kubeconfig: cluster.kubeconfigPath,
+          stateDir: settings.stateDir,
+          listen: `127.0.0.1:${port}`,
+          healthTimeout: '60s',
+          fleetEnv: { FLEET_REGISTRY: registry.host, FLEET_GIT_URL: remote.url },
+          images: { interval: '10m', webhook: { provider: 'distribution', secretFile: path.join(dir, 'registry-secret') } },
+        },
+      },
+    ]);
+    running = await startReconciler({ config, sourceFactory: gitSourceFactory, logger, settings, onEvent: (e) => events.push(e) });
+  }, 300_000);
+
+  afterAll(async () => {
+    await running?.stop();
+    await new Promise((r) => receiver?.close(r));
+    kube?.close();
+    await Promise.allSettled([cluster?.stop(), registry?.stop(), remote?.stop()]);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('a new fleet with an empty lock: automation records the image by digest and the site runs it', async () => {
+    const image = await until('the gateway pinned by digest', async () => {
+      const i = await deploymentImage();
+      return i?.includes('@sha256:') && i;
+    }, logs);
+    expect(image).toMatch(new RegExp(`^${registry.host}/edge/gateway:1\\.4\\.0@sha256:[0-9a-f]{64}$`));
+    await work.pull();
+    const log = await work.log();
+    expect(log[0]).toMatchObject({ author: { name: 'FluxOps Bot', email: 'bot@example.com' } });
+    expect(log[0].subject + (log[0].body ?? '')).toMatch(/\[skip ci\]/);
+  }, 240_000);
+
+  it('CI pushes a multi-arch tag and a newer amd64-only tag: the multi-arch one is chosen, committed and rolled out on arm64; the other is refused with its reason', async () => {
+    const started = Date.now();
+    const good = await pushImage(registry.host, 'edge/gateway', '1.4.3', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
+    await pushImage(registry.host, 'edge/gateway', '1.5.0', { platforms: ['linux/amd64'], kind: 'index' });
+    // The registry's push notification makes the scan happen now, not at the next 10 min interval.
+    await until('1.4.3 rolled out', async () => (await deploymentImage()) === `${registry.host}/edge/gateway:1.4.3@${good.digest}`, logs);
+    await until('pods on arm64 run the new digest', async () => {
+      const running = (await pods()).filter((p) => p.status?.phase === 'Running' && p.spec.containers[0].image.endsWith(good.digest));
+      return running.length === 2 && running.every((p) => /^edge-arm64-/.test(p.spec.nodeName ?? '')) && running;
+    }, logs);
+    const elapsed = Date.now() - started;
+    console.log(`image push -> pods running the new digest: ${(elapsed / 1000).toFixed(1)} s`);
+
+    const refused = events.find((e) => e.kind === 'image.refused' && e.tag === '1.5.0') as Extract<ImageLoopEvent, { kind: 'image.refused' }>;
+    expect(refused).toMatchObject({ policy: 'gateway', code: 'missing-platform' });
+    expect(refused.message).toMatch(/linux\/amd64/);
+    expect(refused.message).toMatch(/linux\/arm64/);
+    const updated = events.filter((e) => e.kind === 'image.updated') as Array<Extract<ImageLoopEvent, { kind: 'image.updated' }>>;
+    expect(updated.pop()).toMatchObject({ policy: 'gateway', from: { tag: '1.4.0' }, to: { tag: '1.4.3', digest: good.digest } });
+
+    // The commit in the remote changes exactly the entry's tag, digest and time.
+    await work.pull();
+    const diff = await work.git(['show', '--format=', '--unified=0', 'HEAD', '--', 'fluxops.lock.yaml']);
+    const changed = diff.split('\n').filter((l) => /^[-+]\s/.test(l));
+    expect(changed.filter((l) => l.startsWith('+')).map((l) => l.replace(/:.*/, ''))).toEqual(['+    tag', '+    digest', '+    updatedAt']);
+    expect(fs.readFileSync(path.join(work.dir, 'fluxops.lock.yaml'), 'utf8')).toContain('tag: 1.4.3');
+
+    // People are told: the update and the refusal reached the Alert's webhook.
+    await until('the notifications delivered', async () => received.some((e) => e.kind === 'image.updated' && (e as { to?: { tag?: string } }).to?.tag === '1.4.3') && received.some((e) => e.kind === 'image.refused'), logs, 30_000);
+    expect(received.find((e) => e.kind === 'image.refused')).toMatchObject({ policy: 'gateway', tag: '1.5.0', reasonCode: 'missing-platform' });
+  }, 240_000);
+});
