@@ -33,6 +33,7 @@ export {
   NumericalPolicyRule,
   SortOrder,
   ImageHold,
+  ImageRollback,
   policyCandidate,
 } from './image-policy';
 export { ImageSource, NormalizedImageSource } from './image-source';

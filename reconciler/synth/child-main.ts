@@ -24,6 +24,7 @@ import {
   synthesize,
 } from '../../constructs';
 import { FluxOpsError } from '../../errors';
+import { intervalMillis } from '../../constructs/validation';
 import { FleetLoadError } from './fleet-load-error';
 import { loadFleet } from './load-fleet';
 import { writeBackSettings } from '../images/git/write-back';
@@ -123,6 +124,7 @@ function policiesOf(fleet: Fleet, lock: ImageLock): PolicyData[] {
       ...(badTags.length > 0 ? { badTags } : {}),
       ...(p.repository.exclusionList ? { exclusionList: [...p.repository.exclusionList] } : {}),
       insecure: p.repository.insecure,
+      rollback: p.rollback === false ? false : { timeoutMs: intervalMillis(p.rollback.timeout) ?? 300_000 },
     };
   });
 }

@@ -102,6 +102,8 @@ export interface PolicyData {
   readonly badTags?: readonly { readonly tag: string; readonly reason: string; readonly since: string }[];
   readonly exclusionList?: readonly string[];
   readonly insecure: boolean;
+  /** Health-gated roll-back: off, or how long a workload may take to become healthy. @default { timeoutMs: 300000 } */
+  readonly rollback?: false | { readonly timeoutMs: number };
 }
 
 /** An ImageUpdateAutomation as plain data: what the image loop commits, as whom, where. */

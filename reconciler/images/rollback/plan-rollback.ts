@@ -1,5 +1,6 @@
 import { findLockEntry, type ImageLock, type ImageLockEntry } from '../../../constructs/lock';
 import type { ImageUse } from '../../../constructs/synth/synthesize';
+import type { PodFailure } from '../../deploy/health';
 import type { LockUpdate } from '../lock';
 
 /** A workload that did not become healthy after an apply, with the reason the health check gave. */
@@ -8,6 +9,8 @@ export interface UnhealthyObject {
   readonly id: string;
   /** The health check's reason (`not healthy: pod web-5d8-x: container app CrashLoopBackOff: ...`). */
   readonly message: string;
+  /** The pod container that cannot start, when the health check saw one. */
+  readonly pod?: PodFailure;
 }
 
 /** One lock change to revert: the policy goes back from the failing image to the one that ran before. */
@@ -31,9 +34,11 @@ export interface RollbackSkip {
    * `disabled`: the policy has `rollback: false`; `unchanged`: the failing commit did not change
    * this policy's image (the failure has another cause); `no-previous-entry`: the lock had no
    * entry before (nothing to return to; the tag is still marked bad); `not-from-lock`: the image
-   * comes from a hold or the initial tag, which a person chose.
+   * comes from a hold or the initial tag, which a person chose; `no-automation`: no
+   * ImageUpdateAutomation covers the policy (a person moved the lock; FluxOps has no identity to
+   * commit as).
    */
-  readonly reason: 'disabled' | 'unchanged' | 'no-previous-entry' | 'not-from-lock';
+  readonly reason: 'disabled' | 'unchanged' | 'no-previous-entry' | 'not-from-lock' | 'no-automation';
   readonly message: string;
 }
 
