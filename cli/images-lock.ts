@@ -128,13 +128,14 @@ export interface ImagesLockEditResult {
 }
 
 /** The fleet as the commands need it: policies, sites and which policies each site uses. */
-interface FleetView {
+export interface FleetView {
   readonly synth: IsolatedSynthResult;
   readonly policies: ReadonlyMap<string, PolicyData>;
   readonly sitePolicies: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-async function loadFleetView(opts: ImagesCommandOptions): Promise<FleetView> {
+/** The fleet (isolated synthesis of every site, lenient lock): policies, sites, which policies each site uses. */
+export async function loadFleetView(opts: ImagesCommandOptions): Promise<FleetView> {
   const synth = await synthesizeIsolated({
     configDir: opts.configDir,
     allSites: true,
@@ -147,7 +148,8 @@ async function loadFleetView(opts: ImagesCommandOptions): Promise<FleetView> {
   return { synth, policies: new Map(synth.policies.map((p) => [p.name, p])), sitePolicies };
 }
 
-function readLock(lockPath: string): { text: string | undefined; lock: ImageLock } {
+/** The lock file's text (`undefined` when absent) and the lock (empty when absent or blank). */
+export function readLock(lockPath: string): { text: string | undefined; lock: ImageLock } {
   let text: string | undefined;
   try {
     text = fs.readFileSync(lockPath, 'utf8');
@@ -274,7 +276,8 @@ export function lockTimestamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function writeAtomically(file: string, text: string): void {
+/** Writes `file` through a temporary file and a rename: a reader sees the old or the new text, never half. */
+export function writeAtomically(file: string, text: string): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.fluxops-${process.pid}.tmp`);
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);

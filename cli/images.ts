@@ -129,6 +129,39 @@ export function registerImagesCommands(program: Command): Command {
     .description('clear the bad mark of a tag')
     .action((policy: string, tag: string, o: EditFlags) => runEdit(o, { kind: 'unmark-bad', policy, tag }));
 
+  const scanning = (cmd: Command) =>
+    common(cmd)
+      .option('--site <name>', 'choose for this site (its lock holds apply)')
+      .option('--registry-auth-file <file>', 'Docker config.json with registry credentials (also FLUXOPS_REGISTRY_AUTH_FILE)');
+  const runScan = async (policies: string[], o: CommonFlags & { site?: string; registryAuthFile?: string; dryRun?: boolean; commit?: boolean }, mode: 'scan' | 'update') => {
+    outputFormat(o.output);
+    const { scanLocalImages, renderScan } = await import('./images-scan');
+    const authFile = o.registryAuthFile ?? (process.env.FLUXOPS_REGISTRY_AUTH_FILE || undefined);
+    const write = mode === 'update' && !o.dryRun;
+    const result = await scanLocalImages({
+      ...options(o),
+      ...(policies.length ? { policies } : {}),
+      ...(o.site !== undefined ? { site: o.site } : {}),
+      ...(authFile ? { registryAuthFile: path.resolve(authFile) } : {}),
+      ...(o.commit === false ? { commit: false } : {}),
+      write,
+    });
+    if (o.output === 'json') printJson(result);
+    else process.stdout.write(renderScan(result, mode === 'update' && o.dryRun ? 'dry-run' : mode));
+    // Like the reconciler's loop: a registry that could not be asked is an error, not "no update".
+    if (result.failures.length > 0) process.exitCode = 1;
+  };
+
+  scanning(images.command('scan [policy...]'))
+    .description('ask the registries: what each policy would lock now, and why every newer tag was refused (changes nothing)')
+    .action((policies: string[], o: CommonFlags & { site?: string; registryAuthFile?: string }) => runScan(policies, o, 'scan'));
+
+  scanning(images.command('update [policy...]'))
+    .description('scan, then write the chosen images to fluxops.lock.yaml and commit it (what the reconciler\'s image loop does)')
+    .option('--dry-run', 'only print what would be written')
+    .option('--no-commit', 'only edit fluxops.lock.yaml; do not commit')
+    .action((policies: string[], o: CommonFlags & { site?: string; registryAuthFile?: string; dryRun?: boolean; commit?: boolean }) => runScan(policies, o, 'update'));
+
   common(images.command('list'))
     .description('each image policy: repository, rule, locked tag, digest, platforms, updatedAt, holds and bad tags')
     .action(async (o: CommonFlags) => {

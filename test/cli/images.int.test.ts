@@ -301,3 +301,48 @@ describe('fluxops images list', () => {
     expect(listing.found).toBe(true);
   });
 });
+
+describe('fluxops images scan / update', () => {
+  test('scan says what each policy would lock and why newer tags were refused; update commits exactly that; neither changes anything else', async () => {
+    pushed['1.8.0'] = await pushImage(host, 'edge/sensor-gateway', '1.8.0', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index', content: '1.8.0' });
+    await pushImage(host, 'edge/sensor-gateway', '1.9.0', { platforms: ['linux/amd64'], kind: 'index', content: '1.9.0-amd64' });
+    const dir = checkout('scan-update');
+    const lockBefore = fs.readFileSync(path.join(dir, LOCK), 'utf8');
+    const commits = git(dir, 'rev-list', '--count', 'HEAD');
+
+    const scan = await fluxops(dir, 'images', 'scan', 'sensor-gateway');
+    expect(scan.stderr).toBe('');
+    expect(scan.code).toBe(0);
+    expect(scan.stdout).toContain(`  chosen    1.8.0@${pushed['1.8.0'].digest.slice(0, 19)} [linux/amd64,linux/arm64]  <- update`);
+    expect(scan.stdout).toMatch(/ {2}refused {3}1\.9\.0: missing-platform: .*linux\/arm64/);
+    expect(scan.stdout).toContain('updates available: sensor-gateway 1.4.2 -> 1.8.0 (run fluxops images update)');
+
+    const dry = await fluxops(dir, 'images', 'update', 'sensor-gateway', '--dry-run', '--output', 'json');
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ written: false, updates: [{ policy: 'sensor-gateway', from: '1.4.2', to: '1.8.0', digest: pushed['1.8.0'].digest }] });
+    expect(fs.readFileSync(path.join(dir, LOCK), 'utf8')).toBe(lockBefore);
+    expect(git(dir, 'rev-list', '--count', 'HEAD')).toBe(commits);
+
+    const unknown = await fluxops(dir, 'images', 'update', 'no-such-policy');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/policy no-such-policy: the fleet has no image policy of this name/);
+    expect(fs.readFileSync(path.join(dir, LOCK), 'utf8')).toBe(lockBefore);
+
+    const update = await fluxops(dir, 'images', 'update', 'sensor-gateway');
+    expect(update.code).toBe(0);
+    expect(update.stdout).toMatch(/committed [0-9a-f]{12}: /);
+    expect(git(dir, 'show', '--format=', '--name-only', 'HEAD')).toBe(LOCK);
+    expect(git(dir, 'log', '-1', '--format=%an <%ae>')).toBe('Ops Person <ops@example.com>');
+    // Only the entry's tokens change (tag, digest, time, platforms now recorded as the index has them).
+    const changed = lockDiff(dir).filter((l) => l.startsWith('+')).map((l) => l.replace(/:.*/, '').trim());
+    expect(changed).toEqual(expect.arrayContaining(['+    tag', '+    digest', '+    updatedAt'].map((s) => s.trim())));
+    const entry = parseImageLock(fs.readFileSync(path.join(dir, LOCK), 'utf8'), LOCK).policies['sensor-gateway'];
+    expect(entry).toMatchObject({ tag: '1.8.0', digest: pushed['1.8.0'].digest });
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+
+    const again = await fluxops(dir, 'images', 'update', 'sensor-gateway');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('no updates: the lock has the newest qualifying image of every policy');
+    expect(git(dir, 'rev-list', '--count', 'HEAD')).toBe(String(Number(commits) + 1));
+  });
+});
