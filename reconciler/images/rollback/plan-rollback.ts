@@ -1,4 +1,4 @@
-import { findLockEntry, type ImageLock, type ImageLockEntry } from '../../../constructs/lock';
+import { findLockEntry, lockBadTags, type ImageLock, type ImageLockEntry } from '../../../constructs/lock';
 import type { ImageUse } from '../../../constructs/synth/synthesize';
 import type { PodFailure } from '../../deploy/health';
 import type { LockUpdate } from '../lock';
@@ -36,9 +36,10 @@ export interface RollbackSkip {
    * entry before (nothing to return to; the tag is still marked bad); `not-from-lock`: the image
    * comes from a hold or the initial tag, which a person chose; `no-automation`: no
    * ImageUpdateAutomation covers the policy (a person moved the lock; FluxOps has no identity to
-   * commit as).
+   * commit as); `previous-is-bad`: the image before is marked bad itself (a roll-back that failed
+   * too is never rolled "forward" again).
    */
-  readonly reason: 'disabled' | 'unchanged' | 'no-previous-entry' | 'not-from-lock' | 'no-automation';
+  readonly reason: 'disabled' | 'unchanged' | 'no-previous-entry' | 'not-from-lock' | 'no-automation' | 'previous-is-bad';
   readonly message: string;
 }
 
@@ -111,6 +112,10 @@ export function planRollbacks(opts: PlanRollbacksOptions): RollbackDecision {
     }
     if (!before) {
       skipped.push({ policy, reason: 'no-previous-entry', message: `${policy}: the lock had no entry before ${current.entry.tag}; nothing to return to` });
+      continue;
+    }
+    if (lockBadTags(opts.currentLock, policy).some((b) => b.tag === before.entry.tag)) {
+      skipped.push({ policy, reason: 'previous-is-bad', message: `${policy}: the image before, ${before.entry.tag}, is marked bad; not going back to it (a person must decide)` });
       continue;
     }
     plans.push({ policy, ...(current.scope === 'site' ? { site: opts.site } : {}), failing: current.entry, previous: before.entry, objects });

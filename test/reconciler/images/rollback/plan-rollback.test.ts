@@ -42,6 +42,13 @@ describe('planRollbacks', () => {
     }
   });
 
+  it('never goes back to a tag marked bad (a failed roll-back is not rolled "forward")', () => {
+    const current: ImageLock = { ...lockWith(entry('1.4.3', D1)), badTags: { web: [{ tag: '1.5.0', reason: 'crash', since: '2026-11-26T10:00:00Z' }] } };
+    const d = planRollbacks({ ...base, images: [use({ tag: '1.4.3', digest: D1 })], previousLock: lockWith(entry('1.5.0', D2)), currentLock: current });
+    expect(d.plans).toEqual([]);
+    expect(d.skipped).toEqual([expect.objectContaining({ reason: 'previous-is-bad' })]);
+  });
+
   it('ignores healthy workloads and workloads of other policies', () => {
     expect(planRollbacks({ ...base, unhealthy: [{ id: 'Deployment/apps/other', message: 'x' }] })).toEqual({ plans: [], skipped: [] });
   });
