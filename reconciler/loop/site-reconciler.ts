@@ -8,10 +8,10 @@ import { FluxOpsError, errorMessage } from '../../errors';
 import { ImageLockError } from '../../constructs';
 import { formatSummary, summarizeChangeSet, type ChangeSet } from '../../stacks/change-set';
 import type { PulumiSettings } from '../../stacks/pulumi-env';
-import { refId, type KubeClient, type KubeObject } from '../cluster/kube-client';
+import { refId, type KubeClient, type KubeObject, type ObjectRef } from '../cluster/kube-client';
 import type { ImageUse } from '../../constructs/synth/synthesize';
 import { applySite, type ApplySiteResult } from '../deploy/apply-site';
-import type { ObjectHealth } from '../deploy/health';
+import { waitForHealth, type ObjectHealth } from '../deploy/health';
 import { DryRunRejectedError } from '../deploy/diff-site';
 import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../deploy/no-downgrade';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
@@ -252,6 +252,12 @@ export class SiteReconciler {
       return done(await this.failed(log, status, object, undefined, err, kinds));
     }
 
+    if (!this.firstRunDone && !this.opts.dryRun && this.opts.onUnhealthy && head === this.lastApplied && status.conditions.find((c) => c.type === 'Ready')?.reason === 'HealthCheckFailed') {
+      // The rollout of the applied commit failed before this process (re)started (a crash between
+      // the health check and the roll-back): look again, so health-gated roll-back still happens.
+      await this.recheckFailedRollout(log, head, status).catch((err: unknown) => log.warn({ event: 'rollout-recheck-failed', code: err instanceof FluxOpsError ? err.code : 'error' }, errorMessage(err)));
+    }
+
     const drift = kinds.has('drift') || kinds.has('retry');
     const isNew = head !== this.lastApplied;
     if (this.opts.dryRun && head === this.lastDryRunCommit && !drift) return done({ result: 'unchanged', commit: head });
@@ -359,6 +365,30 @@ export class SiteReconciler {
     } catch (err) {
       return done(await this.failed(clog, current, statusObject, commit, err, kinds));
     }
+  }
+
+  /**
+   * Health of the image-carrying workloads of the applied commit, after a restart found its
+   * rollout failed: what is still failing (each workload's roll-back timeout counted from the
+   * apply) is handed to `onUnhealthy` with the commit applied before it (from the history).
+   */
+  private async recheckFailedRollout(log: Logger, commit: string, status: SiteStatus): Promise<void> {
+    const synth = await this.synthesizer.synthesize(commit, 'strict');
+    const siteSynth = synth.site(this.opts.site);
+    const appliedAt = status.lastAppliedAt ? Date.parse(status.lastAppliedAt) : Date.now();
+    const timeouts = rollbackTimeouts(siteSynth.images, synth.policies);
+    const refs = new Map<string, ObjectRef>();
+    for (const u of siteSynth.images) {
+      const ref = { apiVersion: u.object.apiVersion, kind: u.object.kind, ...(u.object.namespace ? { namespace: u.object.namespace } : {}), name: u.object.name };
+      refs.set(refId(ref), ref);
+    }
+    const remaining: Record<string, number> = {};
+    for (const id of refs.keys()) remaining[id] = Math.max(0, appliedAt + (timeouts[id] ?? this.opts.healthTimeoutMs ?? 300_000) - Date.now());
+    const failed = (await waitForHealth(this.opts.kube, [...refs.values()], { timeoutsMs: remaining })).filter((h) => h.status === 'failed');
+    const previousCommit = status.history.find((r) => r.commit && r.commit !== commit && r.result === 'applied')?.commit;
+    log.info({ event: 'rollout-rechecked', commit, failed: failed.map((f) => f.id) }, failed.length ? `the rollout of ${commit.slice(0, 12)} is still failing: ${failed.map((f) => f.id).join(', ')}` : `the rollout of ${commit.slice(0, 12)} is healthy now`);
+    if (failed.length === 0) return;
+    this.opts.onUnhealthy?.({ site: this.opts.site, commit, ...(previousCommit ? { previousCommit } : {}), failed, images: siteSynth.images });
   }
 
   /** Records a failed run: a deterministic failure stalls the commit; a fault is retried with backoff. */

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import pino from 'pino';
 
 import { findLockEntry, lockBadTags, parseImageLock } from '../../../constructs/lock';
+import { updateLockText } from '../../../reconciler/images/lock';
+import { readSiteStatus } from '../../../reconciler/status/site-status';
 import { startLocalCluster, type LocalCluster } from '../../../dev/cluster';
 import { cloneWorkdir, createGitRemote, type GitRemote, type GitWorkdir } from '../../../dev/git';
 import { freePort } from '../../../dev/net';
@@ -54,6 +56,8 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
   let kube: KubeClient;
   let dir: string;
   let running: RunningReconciler | undefined;
+  let baseValues: Record<string, unknown>;
+  let stateSettings: ReturnType<typeof resolvePulumiSettings>;
   const logs: Array<Record<string, unknown>> = [];
   const events: Array<LoopEvent | ImageLoopEvent> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
@@ -96,10 +100,7 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
     const stack = await openSiteStack({ site: SITE, settings, workDir: path.join(settings.stateDir, 'workspaces', SITE), program: async () => ({}) });
     await stack.setConfig('fluxops:alerts.hook.url', { value: hookUrl, secret: true }, true);
     await stack.setConfig('fluxops:alerts.hook.hmacKey', { value: 'hook hmac key', secret: true }, true);
-    const config = resolveReconcileConfig([
-      {
-        source: 'test',
-        values: {
+    baseValues = {
           site: SITE,
           repository: { url: remote.url },
           interval: '1s',
@@ -110,10 +111,9 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
           healthTimeout: '60s',
           fleetEnv: { FLEET_REGISTRY: registry.host, FLEET_GIT_URL: remote.url },
           images: { interval: '10m', webhook: { provider: 'distribution', secretFile: path.join(dir, 'registry-secret') } },
-        },
-      },
-    ]);
-    running = await startReconciler({ config, sourceFactory: gitSourceFactory, logger, settings, onEvent: (e) => events.push(e) });
+    };
+    stateSettings = settings;
+    running = await startReconciler({ config: resolveReconcileConfig([{ source: 'test', values: baseValues }]), sourceFactory: gitSourceFactory, logger, settings, onEvent: (e) => events.push(e) });
   }, 300_000);
 
   afterAll(async () => {
@@ -205,4 +205,32 @@ describe('image automation: registry -> policy -> lock -> Git -> cluster', () =>
     await until('the roll-back notification delivered', async () => received.find((e) => e.kind === 'image.rolledback'), logs, 30_000);
     expect(received.find((e) => e.kind === 'image.rolledback')).toMatchObject({ policy: 'gateway', badTag: { tag: '1.5.1-crashloop' }, restoredTag: { tag: '1.4.3' }, podState: { reason: 'CrashLoopBackOff' } });
   }, 300_000);
+
+  it('a reconciler restarted after a rollout failed (before it could roll back) still rolls back', async () => {
+    // A reconciler without the image loop applies a lock change to a crash-looping tag and records
+    // the failed rollout; it stops (as a crash would leave it); a full reconciler starts.
+    await running!.stop();
+    running = await startReconciler({ config: resolveReconcileConfig([{ source: 'test', values: { ...baseValues, images: { enabled: false } } }]), sourceFactory: gitSourceFactory, logger, settings: stateSettings, onEvent: (e) => events.push(e) });
+    const bad = await pushImage(registry.host, 'edge/gateway', '1.5.2-crashloop', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index' });
+    await work.pull();
+    const lockFile = path.join(work.dir, 'fluxops.lock.yaml');
+    const before = findLockEntry(parseImageLock(fs.readFileSync(lockFile, 'utf8'), 'lock'), 'gateway')!.entry;
+    const edit = updateLockText(fs.readFileSync(lockFile, 'utf8'), [{ action: 'set', policy: 'gateway', entry: { ...before, tag: '1.5.2-crashloop', digest: bad.digest, updatedAt: '2026-11-26T13:00:00Z' } }], { source: 'lock' });
+    const failing = await work.commit('gateway 1.5.2-crashloop', { 'fluxops.lock.yaml': edit.text });
+    await work.push();
+    await until('the failed rollout recorded', async () => {
+      const { status } = await readSiteStatus(kube, SITE);
+      return status.lastAppliedCommit === failing && status.conditions.find((c) => c.type === 'Ready')?.reason === 'HealthCheckFailed';
+    }, logs, 180_000);
+    expect(events.filter((e) => e.kind === 'image.rolledback')).toHaveLength(1);
+    await running!.stop();
+
+    running = await startReconciler({ config: resolveReconcileConfig([{ source: 'test', values: baseValues }]), sourceFactory: gitSourceFactory, logger, settings: stateSettings, onEvent: (e) => events.push(e) });
+    const rolledBack = await until('the roll-back after the restart', async () => events.filter((e) => e.kind === 'image.rolledback')[1] as Extract<ImageLoopEvent, { kind: 'image.rolledback' }> | undefined, logs, 180_000);
+    expect(rolledBack).toMatchObject({ policy: 'gateway', bad: { tag: '1.5.2-crashloop' }, restored: { tag: before.tag, digest: before.digest } });
+    await work.pull();
+    const [head] = await work.log();
+    expect(head.subject).toBe(`Roll back gateway 1.5.2-crashloop -> ${before.tag}: rollout failed on site img-site`);
+    await until('the old digest rolled out again', async () => (await deploymentImage()) === `${registry.host}/edge/gateway:${before.tag}@${before.digest}`, logs);
+  }, 400_000);
 });
