@@ -91,7 +91,7 @@ export function renderConstructsReference(opts: ConstructsReferenceOptions): str
       return {
         name: p.name,
         optional: (p.flags & ts.SymbolFlags.Optional) !== 0,
-        type: typeNode ? squash(typeNode.getText()) : checker.typeToString(checker.getTypeOfSymbol(p)),
+        type: typeNode ? typeText(typeNode) : checker.typeToString(checker.getTypeOfSymbol(p)),
         doc: docText(p, checker),
         ...(defaultTag ? { defaultValue: squash(ts.displayPartsToString(defaultTag.text)) } : {}),
       };
@@ -104,7 +104,7 @@ export function renderConstructsReference(opts: ConstructsReferenceOptions): str
       const refs = new Set<string>(refsOf(decl));
       return { ...base, props, refs: [...refs].filter((r) => r !== sym.name) };
     }
-    if (ts.isTypeAliasDeclaration(decl)) return { ...base, aliasOf: squash(decl.type.getText()), refs: refsOf(decl.type).filter((r) => r !== sym.name) };
+    if (ts.isTypeAliasDeclaration(decl)) return { ...base, aliasOf: typeText(decl.type), refs: refsOf(decl.type).filter((r) => r !== sym.name) };
     return { ...base, aliasOf: decl.getText().replace(/^export\s+/, ''), refs: [] };
   };
 
@@ -132,7 +132,7 @@ export function renderConstructsReference(opts: ConstructsReferenceOptions): str
     const propsParam = params[params.length - 1];
     const doc = docText(sym, checker);
     out.push(`| [\`${name}\`](#${name.toLowerCase()}) | ${escapeCell(firstSentence(doc))} |`);
-    const signature = `new ${name}(${params.map((p) => `${p.name.getText()}${p.questionToken || p.initializer ? '?' : ''}: ${squash(p.type?.getText() ?? 'unknown')}`).join(', ')})`;
+    const signature = `new ${name}(${params.map((p) => `${p.name.getText()}${p.questionToken || p.initializer ? '?' : ''}: ${p.type ? typeText(p.type) : 'unknown'}`).join(', ')})`;
     sections.push('', `## ${name}`, '', doc, '', '```ts', signature, '```', '', `Source: \`${rel(decl)}\`.`);
     if (name === 'Fleet') sections.push('', 'A config repository does not call `new Fleet` itself: its `fleet.ts` default-exports `defineFleet(props, (fleet) => { ... })` (or `defineFleet((fleet) => { ... })`), which builds a fresh tree on every synthesis.');
     const typeNode = propsParam?.type;
@@ -141,7 +141,7 @@ export function renderConstructsReference(opts: ConstructsReferenceOptions): str
     const refs = refsOf(typeNode);
     if (propsType.isUnion() || propsType.isIntersection()) {
       // EdgeAppProps and ImageUpdateAutomationProps are unions: each member is documented below.
-      sections.push('', `Props: \`${squash(typeNode.getText())}\`, one of the shapes it names (see [Types](#types)).`);
+      sections.push('', `Props: \`${typeText(typeNode)}\`, one of the shapes it names (see [Types](#types)).`);
     } else {
       sections.push('', propTable(propsOf(propsType)));
       const named = typeNode.getText().replace(/<.*$/, '');
@@ -203,4 +203,9 @@ function firstSentence(text: string): string {
 /** One line: types and defaults written over several lines read fine folded. */
 function squash(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** A type as written, on one line, without the TSDoc of union members written inside it. */
+function typeText(node: ts.Node): string {
+  return squash(node.getText().replace(/\/\*[\s\S]*?\*\//g, ' ')).replace(/ {2,}/g, ' ').replace(/([(<[]) /g, '$1');
 }
