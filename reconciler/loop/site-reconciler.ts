@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Logger } from 'pino';
+import { parseDocument } from 'yaml';
 
 import { FluxOpsError, errorMessage } from '../../errors';
 import { ImageLockError } from '../../constructs';
@@ -377,9 +378,26 @@ export class SiteReconciler {
     fs.mkdirSync(this.opts.workDir, { recursive: true, mode: 0o700 });
     for (const name of ['Pulumi.yaml', `Pulumi.${this.opts.site}.yaml`]) {
       const from = path.join(configDir, name);
-      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(this.opts.workDir, name));
+      if (!fs.existsSync(from)) continue;
+      const to = path.join(this.opts.workDir, name);
+      if (name === 'Pulumi.yaml') fs.writeFileSync(to, withoutProgramPath(fs.readFileSync(from, 'utf8')));
+      else fs.copyFileSync(from, to);
     }
   }
+}
+
+/**
+ * A config repository's `Pulumi.yaml` for the reconciler's workspace, without `main`. The file
+ * `fluxops init` writes points `main` at `node_modules/fluxops/stacks/program.ts` (for a plain
+ * `pulumi up` after `npm install`); the reconciler runs an inline program and its checkout has no
+ * `node_modules`, and the Pulumi CLI refuses a project whose `main` does not exist. Text that is not
+ * valid YAML is passed on unchanged, so Pulumi reports the problem in its own words.
+ */
+export function withoutProgramPath(projectYaml: string): string {
+  const doc = parseDocument(projectYaml);
+  if (doc.errors.length > 0 || !doc.has('main')) return projectYaml;
+  doc.delete('main');
+  return doc.toString();
 }
 
 /** Failures that retrying the same commit cannot fix: the commit itself is the problem. */
