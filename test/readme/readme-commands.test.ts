@@ -133,7 +133,7 @@ describe('README.md: every command shown is run by a test', () => {
       expect.stringMatching(/needs a sub-command/),
     ]);
     // A covered verb whose test files do not use one of the README's flags is reported too.
-    const flag = extractReadmeCommands(['```sh', 'fluxops dev up --state-dir /x', 'fluxops bootstrap --site a --fleet-env FLEET_A=1', '```'].join('\n'));
+    const flag = extractReadmeCommands(['```sh', 'fluxops dev up --state-dir /x', 'fluxops reconcile --site a --fleet-env FLEET_A=1', '```'].join('\n'));
     expect(uncovered(program, flag[0]!)).toBeUndefined();
     expect(uncovered(program, flag[1]!)).toMatch(/never use '--fleet-env'/);
   });

@@ -192,7 +192,7 @@ describe('README.md tutorial and operations, run as written', () => {
         break;
       case 'suspend':
       case 'resume': {
-        expect(r.stdout).toBe(`site factory-a ${args[0]}d\n`);
+        expect(r.stdout).toBe(`site factory-a ${args[0] === 'suspend' ? 'suspended' : 'resumed'}\n`);
         const status = await runFluxops(['status', '--site', 'factory-a', '--output', 'json']);
         expect((JSON.parse(status.stdout) as { suspended?: boolean }).suspended ?? false).toBe(args[0] === 'suspend');
         break;
