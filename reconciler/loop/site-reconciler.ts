@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Logger } from 'pino';
-import { parseDocument } from 'yaml';
 
 import { FluxOpsError, errorMessage } from '../../errors';
 import { ImageLockError } from '../../constructs';
@@ -18,6 +17,7 @@ import type { ReconcilerMetrics } from '../status/metrics';
 import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRecord, type SiteStatus } from '../status/site-status';
 import { SynthesisError, type SynthPool } from '../synth';
 import { CommitSynthesizer } from './commit-synthesizer';
+import { withoutProgramPath } from './workspace-project';
 
 /** Where the loop gets commits from (a Git remote and branch). */
 export interface ConfigSource {
@@ -384,20 +384,6 @@ export class SiteReconciler {
       else fs.copyFileSync(from, to);
     }
   }
-}
-
-/**
- * A config repository's `Pulumi.yaml` for the reconciler's workspace, without `main`. The file
- * `fluxops init` writes points `main` at `node_modules/fluxops/stacks/program.ts` (for a plain
- * `pulumi up` after `npm install`); the reconciler runs an inline program and its checkout has no
- * `node_modules`, and the Pulumi CLI refuses a project whose `main` does not exist. Text that is not
- * valid YAML is passed on unchanged, so Pulumi reports the problem in its own words.
- */
-export function withoutProgramPath(projectYaml: string): string {
-  const doc = parseDocument(projectYaml);
-  if (doc.errors.length > 0 || !doc.has('main')) return projectYaml;
-  doc.delete('main');
-  return doc.toString();
 }
 
 /** Failures that retrying the same commit cannot fix: the commit itself is the problem. */
