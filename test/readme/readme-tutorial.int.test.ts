@@ -71,10 +71,9 @@ describe('README.md tutorial and operations, run as written', () => {
     bare = path.join(tmp, 'remotes', 'fleet-config.git');
     fs.mkdirSync(checkout);
     fs.mkdirSync(path.join(home, '.config', 'fluxops'), { recursive: true });
-    // What the README expects to exist: `dev up`'s kubeconfig, a passphrase file and a Git token file.
+    // What the README expects to exist: `dev up`'s kubeconfig and a Git token file (the README creates the passphrase).
     fs.mkdirSync(path.join(checkout, '.fluxops', 'dev'), { recursive: true });
     fs.copyFileSync(cluster.kubeconfigPath, path.join(checkout, '.fluxops', 'dev', 'kubeconfig'));
-    fs.writeFileSync(path.join(home, '.config', 'fluxops', 'passphrase'), 'readme tutorial passphrase\n', { mode: 0o600 });
     fs.writeFileSync(path.join(home, '.config', 'fluxops', 'git-token'), `${TOKEN}\n`, { mode: 0o600 });
     const base: NodeJS.ProcessEnv = { ...process.env };
     for (const k of Object.keys(base)) if (/^(KUBECONFIG|XDG_STATE_HOME|XDG_CONFIG_HOME|FLUXOPS_STATE_DIR|PULUMI_|GIT_)/.test(k)) delete base[k];
@@ -116,6 +115,7 @@ describe('README.md tutorial and operations, run as written', () => {
       fs.symlinkSync(REPO, path.join(tmp, 'fleet-config', 'node_modules', 'fluxops'));
       return { code: 0, stdout: '', stderr: '' };
     }
+    if (program === 'mkdir' || program === 'openssl') return exec(program, command.words.slice(1).map(expand), { cwd: checkout, env });
     if (args && RUN_VERBATIM.includes(args[0]!)) return runFluxops(args);
     if (args?.[0] === 'reconcile') {
       // The README's flags, against the server the README's `git push` pushed to; once, without image automation (no registry here).
@@ -209,6 +209,7 @@ describe('README.md tutorial and operations, run as written', () => {
         break;
       }
       default:
+        if (command.words[0] === 'openssl') expect(fs.readFileSync(path.join(home, '.config', 'fluxops', 'passphrase'), 'utf8')).toMatch(/^[A-Za-z0-9+/=]{40,}\n$/);
         if (command.words[0] === 'git' && command.words.includes('push')) {
           const branch = command.words[command.words.length - 1]!;
           expect((await exec('git', ['--git-dir', bare, 'rev-parse', '--verify', `refs/heads/${branch}`], { cwd: tmp, env })).code).toBe(0);
