@@ -7,9 +7,10 @@
  * blocks nested inside a longer fence (a ````markdown example) are text, not commands.
  *
  * Every command must be covered, or test/readme/readme-commands.test.ts fails:
- * - `fluxops` (also `./fluxops`, `npx fluxops`): its verb is in {@link RUN_VERBATIM} (the tutorial
- *   test runs every such README line as written), or in {@link COVERAGE} with test files that,
- *   together, contain the verb and every flag the README line uses;
+ * - `fluxops` (also `./fluxops`, `npx fluxops`): a real verb with real flags (checked against the
+ *   CLI), and either run as written by the tutorial test ({@link runVerbatim}: a verb of
+ *   {@link RUN_VERBATIM} in a section of {@link VERBATIM_SECTIONS}), or in {@link COVERAGE} with
+ *   test files that, together, contain the verb and every flag the README line uses;
  * - `npm test` / `npm run <script>`: the script exists in package.json (`npm install`, with or
  *   without `--prefix`, counts as another program);
  * - any other program: it is in {@link OTHER_PROGRAMS} (tools FluxOps does not own; a typo such
@@ -24,18 +25,31 @@ export interface ReadmeCommand {
   readonly text: string;
   /** Shell words, quotes removed, nothing expanded. */
   readonly words: readonly string[];
+  /** The `## ` section of README.md the command is in. */
+  readonly section: string;
 }
 
-/** A FluxOps command: the verb path (`['dev', 'up']`) and the words after the program. */
-export interface FluxopsCommand extends ReadmeCommand {
-  /** The verb path as the program registers it; empty for `fluxops --help`. */
-  readonly verb: readonly string[];
-  /** The arguments after the program name (`./fluxops`, `fluxops` or `npx fluxops`). */
-  readonly args: readonly string[];
+/** The README sections whose commands test/readme/readme-tutorial.int.test.ts runs as written, in order. */
+export const VERBATIM_SECTIONS: readonly RegExp[] = [/^Tutorial\b/, /^Operations$/];
+
+/** Verbs (verb paths) the tutorial test runs as written when a line of a {@link VERBATIM_SECTIONS} section uses them. */
+export const RUN_VERBATIM: readonly string[] = [
+  'init', 'synth', 'preview', 'up', 'diff', 'status', 'history', 'suspend', 'resume', 'bootstrap',
+  'images hold', 'images release', 'images mark-bad', 'images unmark-bad',
+];
+
+/** Whether the tutorial test runs `command` as written. */
+export function runVerbatim(command: ReadmeCommand): boolean {
+  const key = verbKey(command);
+  return key !== undefined && RUN_VERBATIM.includes(key) && VERBATIM_SECTIONS.some((s) => s.test(command.section));
 }
 
-/** Verbs whose every README line test/readme/readme-tutorial.int.test.ts runs exactly as written. */
-export const RUN_VERBATIM: readonly string[] = ['init', 'synth', 'preview', 'up', 'diff', 'status', 'history', 'suspend', 'resume', 'bootstrap'];
+/** `fluxops images hold ...` -> `images hold`; `fluxops up ...` -> `up` (groups are `dev` and `images`). */
+export function verbKey(command: ReadmeCommand): string | undefined {
+  const args = fluxopsArgs(command);
+  if (!args || args.length === 0 || args[0]!.startsWith('-')) return undefined;
+  return (args[0] === 'dev' || args[0] === 'images' || args[0] === 'image') && args[1] ? `${args[0]} ${args[1]}` : args[0];
+}
 
 /**
  * The other `fluxops` verbs the README shows, and the test files that run them with real
@@ -49,6 +63,14 @@ export const COVERAGE: Readonly<Record<string, readonly string[]>> = {
   'dev status': ['test/cli/dev.int.test.ts'],
   reconcile: ['test/readme/readme-tutorial.int.test.ts'],
   'image build': ['test/image/image-build.int.test.ts'],
+  'images scan': ['test/cli/images.int.test.ts'],
+  'images update': ['test/cli/images.int.test.ts'],
+  'images list': ['test/cli/images.int.test.ts'],
+  'images hold': ['test/cli/images.int.test.ts'],
+  'images release': ['test/cli/images.int.test.ts'],
+  'images mark-bad': ['test/cli/images.int.test.ts'],
+  // Run only by the tutorial test (from the README's Operations section).
+  'images unmark-bad': ['test/readme/readme-tutorial.int.test.ts'],
 };
 
 /**
@@ -64,15 +86,17 @@ export function extractReadmeCommands(markdown: string): ReadmeCommand[] {
   const out: ReadmeCommand[] = [];
   let fence: { marker: string; kind: 'sh' | 'console' | 'other' } | undefined;
   let pending: { line: number; text: string } | undefined;
+  let section = '';
   const flush = () => {
     if (!pending) return;
     const text = stripComment(pending.text).trim();
-    if (text !== '') out.push({ line: pending.line, text, words: shellWords(text) });
+    if (text !== '') out.push({ line: pending.line, text, words: shellWords(text), section });
     pending = undefined;
   };
   lines.forEach((raw, i) => {
     const open = /^(`{3,}|~{3,})\s*([\w-]*)/.exec(raw);
     if (!fence) {
+      if (raw.startsWith('## ')) section = raw.slice(3).trim();
       if (open) fence = { marker: open[1]!, kind: open[2] === 'sh' || open[2] === 'bash' || open[2] === 'shell' ? 'sh' : open[2] === 'console' ? 'console' : 'other' };
       return;
     }

@@ -7,7 +7,7 @@ import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { startHttpGitServer, type HttpGitServer } from '../../dev/git';
 import { fluxopsCacheRoot } from '../../toolchain/locate';
 
-import { extractReadmeCommands, fluxopsArgs, type ReadmeCommand, RUN_VERBATIM } from './readme-commands';
+import { extractReadmeCommands, fluxopsArgs, type ReadmeCommand, RUN_VERBATIM, runVerbatim, VERBATIM_SECTIONS, verbKey } from './readme-commands';
 
 /**
  * README.md's tutorial and operations commands, run as written, in README order, against a local
@@ -55,7 +55,8 @@ describe('README.md tutorial and operations, run as written', () => {
   let gitServer: HttpGitServer;
   const TOKEN = 'readme-tutorial-token';
   let env: NodeJS.ProcessEnv;
-  const commands = extractReadmeCommands(README);
+  // The tutorial and operations sections, in README order.
+  const commands = extractReadmeCommands(README).filter((c) => VERBATIM_SECTIONS.some((s) => s.test(c.section)));
   const ran: Array<{ command: ReadmeCommand; result: Ran }> = [];
 
   /** `~/`, `$HOME` and `$PWD` as a shell would expand them (nothing else is used in the README). */
@@ -116,7 +117,7 @@ describe('README.md tutorial and operations, run as written', () => {
       return { code: 0, stdout: '', stderr: '' };
     }
     if (program === 'mkdir' || program === 'openssl') return exec(program, command.words.slice(1).map(expand), { cwd: checkout, env });
-    if (args && RUN_VERBATIM.includes(args[0]!)) return runFluxops(args);
+    if (args && runVerbatim(command)) return runFluxops(args);
     if (args?.[0] === 'reconcile') {
       // The README's flags, against the server the README's `git push` pushed to; once, without image automation (no registry here).
       expect(args).toEqual(['reconcile', '--site', 'factory-a', '--repo', CONFIG_URL, '--git-token-file', '~/.config/fluxops/git-token']);
@@ -148,15 +149,16 @@ describe('README.md tutorial and operations, run as written', () => {
       await checkOutcome(command, args, result);
     }
     // Every README line of the verbs this test claims to run verbatim was run.
-    const verbatim = commands.filter((c) => RUN_VERBATIM.includes(fluxopsArgs(c)?.[0] ?? ''));
-    expect(verbatim.length).toBeGreaterThanOrEqual(RUN_VERBATIM.length);
+    const verbatim = commands.filter(runVerbatim);
+    expect(new Set(verbatim.map(verbKey))).toEqual(new Set(RUN_VERBATIM));
     expect(ran.map((r) => r.command.line)).toEqual(expect.arrayContaining(verbatim.map((c) => c.line)));
     expect(ran.some((r) => fluxopsArgs(r.command)?.[0] === 'reconcile')).toBe(true);
   }, 900_000);
 
   async function checkOutcome(command: ReadmeCommand, args: string[] | undefined, r: Ran): Promise<void> {
     const deployment = async () => JSON.parse(await cluster.kubectl(['-n', 'edge-apps', 'get', 'deployment', 'sensor-gateway', '-o', 'json'])) as { spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } };
-    switch (args?.[0]) {
+    const lock = () => fs.readFileSync(path.join(tmp, 'fleet-config', 'fluxops.lock.yaml'), 'utf8');
+    switch (args?.[0] === 'images' ? `images ${args[1]}` : args?.[0]) {
       case 'init':
         if (args.includes('--app')) expect(fs.existsSync(path.join(tmp, 'sensor-gateway', '.github', 'workflows', 'release-image.yaml'))).toBe(true);
         else for (const f of ['fleet.ts', 'fluxops.lock.yaml', 'Pulumi.factory-a.yaml', '.github/workflows/fluxops-diff.yaml']) expect(fs.existsSync(path.join(tmp, 'fleet-config', f))).toBe(true);
@@ -208,6 +210,19 @@ describe('README.md tutorial and operations, run as written', () => {
         expect(Object.keys(secret.data).sort()).toEqual(expect.arrayContaining(['git-token', 'pulumi-passphrase']));
         break;
       }
+      case 'images hold':
+        expect(r.stdout).toMatch(/^hold sensor-gateway on site factory-a at 1\.0\.0: INC-42: .*\ncommitted [0-9a-f]{12}/);
+        expect(lock()).toMatch(/siteHolds:\s+factory-a:\s+sensor-gateway:\s+tag: "?1\.0\.0"?/);
+        break;
+      case 'images release':
+        expect(lock()).not.toContain('siteHolds:\n  factory-a');
+        break;
+      case 'images mark-bad':
+        expect(lock()).toMatch(/badTags:[\s\S]*1\.1\.0/);
+        break;
+      case 'images unmark-bad':
+        expect(lock()).not.toMatch(/tag: "?1\.1\.0"?/);
+        break;
       default:
         if (command.words[0] === 'openssl') expect(fs.readFileSync(path.join(home, '.config', 'fluxops', 'passphrase'), 'utf8')).toMatch(/^[A-Za-z0-9+/=]{40,}\n$/);
         if (command.words[0] === 'git' && command.words.includes('push')) {
