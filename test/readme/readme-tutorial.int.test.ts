@@ -155,10 +155,11 @@ describe('README.md tutorial and operations, run as written', () => {
     expect(ran.some((r) => fluxopsArgs(r.command)?.[0] === 'reconcile')).toBe(true);
   }, 900_000);
 
-  async function checkOutcome(command: ReadmeCommand, args: string[] | undefined, r: Ran): Promise<void> {
+  async function checkOutcome(command: ReadmeCommand, fluxopsArgv: string[] | undefined, r: Ran): Promise<void> {
+    const args = fluxopsArgv ?? [];
     const deployment = async () => JSON.parse(await cluster.kubectl(['-n', 'edge-apps', 'get', 'deployment', 'sensor-gateway', '-o', 'json'])) as { spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } };
     const lock = () => fs.readFileSync(path.join(tmp, 'fleet-config', 'fluxops.lock.yaml'), 'utf8');
-    switch (args?.[0] === 'images' ? `images ${args[1]}` : args?.[0]) {
+    switch (verbKey(command)) {
       case 'init':
         if (args.includes('--app')) expect(fs.existsSync(path.join(tmp, 'sensor-gateway', '.github', 'workflows', 'release-image.yaml'))).toBe(true);
         else for (const f of ['fleet.ts', 'fluxops.lock.yaml', 'Pulumi.factory-a.yaml', '.github/workflows/fluxops-diff.yaml']) expect(fs.existsSync(path.join(tmp, 'fleet-config', f))).toBe(true);
