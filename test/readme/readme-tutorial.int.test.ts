@@ -19,9 +19,12 @@ import { extractReadmeCommands, fluxopsArgs, type ReadmeCommand, RUN_VERBATIM, r
  * `~/.config/fluxops/git-token`, so `git push` really pushes and the reconciler really
  * authenticates with the README's `--git-token-file` and reads what was pushed.
  *
- * Not run here (see COVERAGE in readme-commands.ts): `dev up`/`dev down` (the cluster is started by
- * the test so it is stopped even if the test dies), `demo`, `image build`, and the lines of other
- * programs that need the internet (`git -C ../sensor-gateway push`, `curl` of a running reconciler).
+ * Run as written: every `fluxops` line of a RUN_VERBATIM verb in the Tutorial and Operations
+ * sections, `export`, `mkdir`, `openssl`, and `git -C ../fleet-config ...`. `npm install` is
+ * emulated (below). Not run here (see COVERAGE in readme-commands.ts): `dev up`/`dev down` (the
+ * cluster is started by the test so it is stopped even if the test dies), `demo`, `image build`,
+ * and the lines that need the internet or a running reconciler (`git -C ../sensor-gateway push`,
+ * `kubectl` of the image, `curl` of /metrics).
  * `reconcile` is run with the README's flags against that server (loopback `http://`: the
  * reconciler sends a token over plain HTTP only to loopback), once.
  */
@@ -227,8 +230,11 @@ describe('README.md tutorial and operations, run as written', () => {
       default:
         if (command.words[0] === 'openssl') expect(fs.readFileSync(path.join(home, '.config', 'fluxops', 'passphrase'), 'utf8')).toMatch(/^[A-Za-z0-9+/=]{40,}\n$/);
         if (command.words[0] === 'git' && command.words.includes('push')) {
-          const branch = command.words[command.words.length - 1]!;
-          expect((await exec('git', ['--git-dir', bare, 'rev-parse', '--verify', `refs/heads/${branch}`], { cwd: tmp, env })).code).toBe(0);
+          // The remote branch now holds exactly what the checkout has.
+          const local = path.join(tmp, 'fleet-config');
+          const branch = (await exec('git', ['-C', local, 'branch', '--show-current'], { cwd: tmp, env })).stdout.trim();
+          const head = (await exec('git', ['-C', local, 'rev-parse', 'HEAD'], { cwd: tmp, env })).stdout.trim();
+          expect((await exec('git', ['--git-dir', bare, 'rev-parse', '--verify', `refs/heads/${branch}`], { cwd: tmp, env })).stdout.trim()).toBe(head);
         }
     }
   }
