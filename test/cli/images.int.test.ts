@@ -307,6 +307,8 @@ describe('fluxops images scan / update', () => {
     pushed['1.8.0'] = await pushImage(host, 'edge/sensor-gateway', '1.8.0', { platforms: ['linux/amd64', 'linux/arm64'], kind: 'index', content: '1.8.0' });
     await pushImage(host, 'edge/sensor-gateway', '1.9.0', { platforms: ['linux/amd64'], kind: 'index', content: '1.9.0-amd64' });
     const dir = checkout('scan-update');
+    // The seed commit: the lock as first committed (earlier tests pushed holds to the remote).
+    git(dir, 'reset', '--quiet', '--hard', git(dir, 'rev-list', '--max-parents=0', 'HEAD'));
     const lockBefore = fs.readFileSync(path.join(dir, LOCK), 'utf8');
     const commits = git(dir, 'rev-list', '--count', 'HEAD');
 
