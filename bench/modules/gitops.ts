@@ -469,7 +469,7 @@ function rowsFor(n: number, ours: LoopFigures | undefined, flux: LoopFigures | u
       detail: `median over a ${ours.windowSeconds} s window: FluxOps ${ours.noChange.length} drift checks (${ours.noChange.map((x) => x.toFixed(2)).join(', ')} s, from its logs)${flux ? (flux.noChange.length ? `; Flux ${flux.noChange.length} Kustomization reconciles (${flux.noChange.map((x) => x.toFixed(2)).join(', ')} s, "Reconciliation finished in")` : '; no Flux reconcile finished in the window (no baseline)') : ''}`,
     },
     { name: `loop: API writes in ${ours.windowSeconds} s without changes, ${size}`, value: ours.writes, unit: 'writes', ...peer((x) => x.writes), goal: { kind: 'max', value: 0 }, detail: 'writes (create/update/patch/delete, dry runs excluded) in the API server audit log by anything but the cluster itself' },
-    { name: `loop: reconciler idle RSS, ${size} applied`, value: ours.idleMiB, unit: 'MiB', ...peer((x) => x.idleMiB), goal: { kind: 'max', value: 250 }, detail: `process tree: fluxops reconcile (Node, ts-node) and its pre-spawned synthesis child (${ours.idleBreakdown ?? '-'})${flux ? `; Flux: source-controller + kustomize-controller (${flux.idleBreakdown ?? '-'})` : ''}` },
+    { name: `loop: reconciler idle RSS, ${size} applied`, value: ours.idleMiB, unit: 'MiB', ...peer((x) => x.idleMiB), goal: { kind: 'max', value: 100 }, detail: `process tree: fluxops reconcile (Node, ts-node) and its pre-spawned synthesis child (${ours.idleBreakdown ?? '-'})${flux ? `; Flux: source-controller + kustomize-controller (${flux.idleBreakdown ?? '-'})` : ''}` },
     { name: `loop: reconciler peak RSS, ${size} first apply`, value: ours.peakMiB, unit: 'MiB', ...peer((x) => x.peakMiB), goal: { kind: 'max', value: 600 }, detail: 'process tree incl. synthesis child, pulumi CLI and Kubernetes provider, sampled every 250 ms' },
   ];
 }
@@ -554,7 +554,7 @@ export const gitopsModule: BenchModule = {
         }
         if (ours) rows.push(...rowsFor(n, ours, theirs, fluxName, fluxError));
         if (ours?.imagePush !== undefined) {
-          rows.push({ name: 'loop: image push -> pods running the new digest', value: ours.imagePush, unit: 's', goal: { kind: 'max', value: 30 }, detail: 'registry notification -> scan -> policy with platform check -> lock commit pushed -> apply -> kwok pod Running; Flux peer not run (its image controllers are not buildable from the module proxy)' });
+          rows.push({ name: 'loop: image push -> pods running the new digest', value: ours.imagePush, unit: 's', goal: { kind: 'max', value: 10 }, detail: 'registry notification -> scan -> policy with platform check -> lock commit pushed -> apply -> kwok pod Running; Flux peer not run (its image controllers are not buildable from the module proxy)' });
         }
         if (ours) plot.push({ series: 'FluxOps loop (commit -> applied)', objects: ours.objects, seconds: ours.firstApply });
         if (theirs) plot.push({ series: `${fluxName} (commit -> applied)`, objects: theirs.objects, seconds: theirs.firstApply });
