@@ -8,7 +8,7 @@ import { freePort } from '../../dev/net';
 import { readClusterState, startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { findLeaks, serverNames, snapshotServers, waitForNoLeaks } from '../support/leak-check';
 
-function deployment(name: string, arch: string, replicas: number): string {
+function deployment(name: string, arch: string, replicas: number, image = `registry.local/${name}:1.0.0`): string {
   return JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -26,7 +26,7 @@ function deployment(name: string, arch: string, replicas: number): string {
               },
             },
           },
-          containers: [{ name: 'app', image: `registry.local/${name}:1.0.0` }],
+          containers: [{ name: 'app', image }],
         },
       },
     },
@@ -78,6 +78,27 @@ describe('local edge cluster', () => {
     await cluster.kubectl(['rollout', 'status', 'deployment/legacy', '--timeout=120s']);
     const pods = JSON.parse(await cluster.kubectl(['get', 'pods', '-l', 'app=legacy', '-o', 'json'])).items as any[];
     expect(pods.map((p) => p.spec.nodeName)).toEqual(['edge-amd64-1', 'edge-amd64-1']);
+  });
+
+  it('simulates a build that crashes at start: an image tag with "crashloop" crash-loops, other tags of the repository run', async () => {
+    const digest = `sha256:${'c'.repeat(64)}`;
+    await cluster.kubectl(['apply', '-f', '-'], { input: deployment('crashy', 'arm64', 1, `registry.local/crashy:1.5.0-crashloop@${digest}`) });
+    await cluster.kubectl(['apply', '-f', '-'], { input: deployment('fine', 'arm64', 1, `registry.local/crashloop-tools:1.5.0@${digest}`) });
+    const waiting = async (app: string) => {
+      for (let i = 0; i < 120; i++) {
+        const pods = JSON.parse(await cluster.kubectl(['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).items as any[];
+        const statuses = pods[0]?.status?.containerStatuses as any[] | undefined;
+        if (statuses?.length) return statuses[0];
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`no container status for ${app}`);
+    };
+    const crashy = await waiting('crashy');
+    expect(crashy.state.waiting).toMatchObject({ reason: 'CrashLoopBackOff', message: expect.stringContaining('crashloop') });
+    expect(crashy.restartCount).toBeGreaterThan(0);
+    // only the tag counts: a repository called crashloop-tools runs normally
+    await cluster.kubectl(['rollout', 'status', 'deployment/fine', '--timeout=120s']);
+    expect((await waiting('fine')).state.running).toBeDefined();
   });
 
   it('an admin token and RBAC are enforced: an unknown token is rejected', async () => {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { pulumiProcessEnv, resolvePulumiSettings } from '../../stacks/pulumi-env';
 import { locateToolchain } from '../../dev/toolchain';
+import { waitFor } from '../../dev/net';
 import { linkPulumiProject } from '../support/pulumi-project';
 
 const execFileAsync = promisify(execFile);
@@ -173,8 +174,12 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
     await cluster.kubectl(['create', 'namespace', 'bystander']);
     await cluster.kubectl(['-n', 'bystander', 'create', 'deployment', 'other', '--image=registry.local/other:1']);
     await pulumi(['destroy', '--yes', '--skip-preview']);
-    await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'deployment', 'gateway'])).rejects.toThrow(/NotFound/);
-    await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'secret', 'lab-credentials'])).rejects.toThrow(/NotFound/);
+    // Deletion is asynchronous in Kubernetes (the garbage collector removes a Deployment's
+    // ReplicaSets and Pods first): destroy returns once every delete is accepted, so wait for it.
+    const gone = async (...args: string[]) =>
+      waitFor(async () => cluster.kubectl(args).then(() => false, (e: Error) => /NotFound/.test(e.message)), { timeoutMs: 60_000, what: `${args.join(' ')} to be gone` });
+    await gone('-n', 'lab-apps', 'get', 'deployment', 'gateway');
+    await gone('-n', 'lab-apps', 'get', 'secret', 'lab-credentials');
     expect((await kubectlJson('-n', 'bystander', 'get', 'deployment', 'other')).metadata.name).toBe('other');
     expect((await kubectlJson('-n', 'lab-apps', 'get', 'configmap', 'not-ours')).data).toEqual({ a: 'b' });
   }, 300_000);
