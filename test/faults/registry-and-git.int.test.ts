@@ -141,7 +141,7 @@ describe('fault: registry and Git remote faults under the image and site loops',
   }, 400_000);
 
   afterAll(async () => {
-    await running?.stop();
+    await Promise.race([running?.stop(), new Promise((r) => setTimeout(r, 30_000))]);
     kube?.close();
     await Promise.allSettled([cluster?.stop(), registry?.stop(), proxy?.stop(), gitLink?.stop(), remote?.stop()]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
