@@ -37,20 +37,23 @@ describe('fault: the clock jumps forward while a second reconciler waits for the
     await cluster?.stop();
   }, 60_000);
 
-  /** Makes the wall clock of this process jump `by` ms forward now (and stay ahead). */
-  const jumpWallClock = (by: number) => {
+  /** This process's wall clock (`Date.now`), with a `jump(ms)` that sets it forward from then on. */
+  const wallClock = () => {
     const real = Date.now.bind(Date);
-    jest.spyOn(Date, 'now').mockImplementation(() => real() + by);
+    let offset = 0;
+    jest.spyOn(Date, 'now').mockImplementation(() => real() + offset);
+    return { jump: (by: number) => void (offset += by) };
   };
 
   it('a holder that keeps renewing keeps the lease across a one-hour jump; the waiter waits its full time and names the holder', async () => {
     // 6 s leases are renewed every 2 s; the waiter polls every second, so it sees the same record twice in a row.
+    const clock = wallClock();
     const a = await acquireSiteLease(kube, { site: SITE, identity: 'reconciler/a', leaseDurationSeconds: 6 });
     held.push(a);
     const started = performance.now();
     const waiting = acquireSiteLease(kube, { site: SITE, identity: 'reconciler/b', leaseDurationSeconds: 6, waitMs: 9_000 });
     await new Promise((r) => setTimeout(r, 1_500));
-    jumpWallClock(HOUR);
+    clock.jump(HOUR);
     const err = await waiting.then(
       (b) => {
         held.push(b);
@@ -69,6 +72,7 @@ describe('fault: the clock jumps forward while a second reconciler waits for the
 
   it('a holder that stopped renewing (another host, gone): taken over only once the lease expired, whatever the wall clock says, with its unfinished run', async () => {
     // A lease left by a reconciler on another host that died mid-run (its process cannot be checked from here).
+    const clock = wallClock();
     const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: FLUXOPS_NAMESPACE, name: leaseName(SITE) };
     const current = await kube.get(ref);
     await kube.replace({
@@ -79,10 +83,15 @@ describe('fault: the clock jumps forward while a second reconciler waits for the
       },
       spec: { holderIdentity: 'reconciler/ghost', leaseDurationSeconds: 5, renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') },
     });
-    jumpWallClock(HOUR);
     const started = performance.now();
     const waits: string[] = [];
-    const b = await acquireSiteLease(kube, { site: SITE, identity: 'reconciler/b', waitMs: 30_000, onWait: (h) => waits.push(h.identity) });
+    const acquiring = acquireSiteLease(kube, { site: SITE, identity: 'reconciler/b', waitMs: 30_000, onWait: (h) => waits.push(h.identity) });
+    // The clock jumps while it waits: one hour, then again.
+    await new Promise((r) => setTimeout(r, 1_500));
+    clock.jump(HOUR);
+    await new Promise((r) => setTimeout(r, 1_000));
+    clock.jump(HOUR);
+    const b = await acquiring;
     held.push(b);
     const waited = performance.now() - started;
     expect(waits).toEqual(['reconciler/ghost']);
