@@ -137,7 +137,7 @@ describe('fault: the reconciler SIGKILLed while it pushes a lock commit', () => 
         stateDir: path.join(dir, 'state'),
         listen: `127.0.0.1:${await freePort()}`,
         healthTimeout: '60s',
-        fleetEnv: { FLEET_REGISTRY: registry.host, FLEET_GIT_URL: gitUrl },
+        fleetEnv: { FLEET_REGISTRY: registry.host, FLEET_GIT_URL: remote.url },
         images: { interval: '1s' },
       }),
     );

@@ -128,7 +128,8 @@ describe('fault: registry and Git remote faults under the image and site loops',
           stateDir: settings.stateDir,
           listen: '127.0.0.1:0',
           healthTimeout: '60s',
-          fleetEnv: { FLEET_REGISTRY: proxy.host, FLEET_GIT_URL: gitUrl },
+          // The fleet names the repository by path (GitSource takes no git:// URL); the reconciler reads and pushes through the link.
+          fleetEnv: { FLEET_REGISTRY: proxy.host, FLEET_GIT_URL: remote.url },
           // Scans are fired by the test; the interval only backs them up.
           images: { interval: '1h' },
         },
