@@ -200,7 +200,9 @@ describe('fault: registry and Git remote faults under the image and site loops',
   }, 300_000);
 
   it('Git remote unreachable while a person pushes: the status says so; reachable again, their commit is applied and the image commit lands on top of it', async () => {
-    const applied = (await status()).lastAppliedCommit;
+    // Start from a quiet site: the remote's head applied and recorded.
+    const applied = (await remoteLog(remote))[0].sha;
+    await until('the remote head applied', async () => (await status()).lastAppliedCommit === applied, { timeoutMs: 120_000, context });
     await gitLink.down();
     const human = await (async () => {
       await work.pull();
