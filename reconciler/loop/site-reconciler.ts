@@ -8,14 +8,16 @@ import { FluxOpsError, errorMessage } from '../../errors';
 import { ImageLockError } from '../../constructs';
 import { formatSummary, summarizeChangeSet, type ChangeSet } from '../../stacks/change-set';
 import type { PulumiSettings } from '../../stacks/pulumi-env';
-import type { KubeClient, KubeObject } from '../cluster/kube-client';
+import { refId, type KubeClient, type KubeObject } from '../cluster/kube-client';
+import type { ImageUse } from '../../constructs/synth/synthesize';
 import { applySite, type ApplySiteResult } from '../deploy/apply-site';
+import type { ObjectHealth } from '../deploy/health';
 import { DryRunRejectedError } from '../deploy/diff-site';
 import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../deploy/no-downgrade';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
 import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRecord, type SiteStatus } from '../status/site-status';
-import { SynthesisError, type SynthPool } from '../synth';
+import { SynthesisError, type PolicyData, type SynthPool } from '../synth';
 import { CommitSynthesizer } from './commit-synthesizer';
 
 /** Where the loop gets commits from (a Git remote and branch). */
@@ -84,6 +86,24 @@ export interface SiteReconcilerOptions {
   readonly synthesizer?: CommitSynthesizer;
   /** Notification hook; must not throw or block. */
   readonly onEvent?: (e: LoopEvent) => void;
+  /**
+   * Called when the workloads of a newly applied commit do not become healthy (health-gated
+   * roll-back: the image loop reverts the image update that caused it). Must not throw or block.
+   */
+  readonly onUnhealthy?: (rollout: UnhealthyRollout) => void;
+}
+
+/** A commit whose apply left workloads unhealthy. */
+export interface UnhealthyRollout {
+  readonly site: string;
+  /** The commit applied. */
+  readonly commit: string;
+  /** The commit applied before it (what ran), if known. */
+  readonly previousCommit?: string;
+  /** The objects that failed their health check, with the pod state when there was one. */
+  readonly failed: readonly ObjectHealth[];
+  /** The images the commit deploys on the site. */
+  readonly images: readonly ImageUse[];
 }
 
 /**
@@ -275,7 +295,7 @@ export class SiteReconciler {
         commit,
         identity: this.opts.identity,
         onLeaseWait: (holder) => clog.info({ event: 'lease-wait', holder }, `waiting: site is being applied by ${holder}`),
-        health: { timeoutMs: this.opts.healthTimeoutMs ?? 300_000 },
+        health: { timeoutMs: this.opts.healthTimeoutMs ?? 300_000, timeoutsMs: rollbackTimeouts(siteSynth.images, synth.policies) },
         ...(this.opts.dryRun ? { dryRun: true } : {}),
       });
       this.failures = 0;
@@ -303,6 +323,7 @@ export class SiteReconciler {
         clog.info({ event: 'drift-corrected', objects }, message);
         return done({ result: 'drift-corrected', commit, changeSet: apply.changeSet, apply });
       }
+      const previousCommit = this.lastApplied;
       this.lastApplied = commit;
       this.stalledCommit = undefined;
       const healthy = failedHealth.length === 0;
@@ -332,6 +353,15 @@ export class SiteReconciler {
       if (healthy) this.opts.onEvent?.({ kind: 'reconcile.succeeded', site: this.opts.site, commit, summary, changed: changed.map((c) => c.id), durationMs: Date.now() - started });
       else this.opts.onEvent?.({ kind: 'reconcile.failed', site: this.opts.site, commit, reason: message, code: 'health-check-failed', stalled: false });
       clog.info({ event: healthy ? 'applied' : 'unhealthy', summary, pulumi: apply.pulumi, timings: apply.timings }, message);
+      if (!healthy) {
+        this.opts.onUnhealthy?.({
+          site: this.opts.site,
+          commit,
+          ...(previousCommit && previousCommit !== commit ? { previousCommit } : {}),
+          failed: apply.health.filter((h) => h.status === 'failed'),
+          images: siteSynth.images,
+        });
+      }
       return done({ result: healthy ? 'applied' : 'failed', commit, changeSet: apply.changeSet, apply });
     } catch (err) {
       return done(await this.failed(clog, current, statusObject, commit, err, kinds));
@@ -387,6 +417,23 @@ export class SiteReconciler {
       if (fs.existsSync(from)) fs.copyFileSync(from, path.join(this.opts.workDir, name));
     }
   }
+}
+
+/**
+ * Health timeouts of the workloads whose image policy has roll-back on: the policy's timeout
+ * (the shortest, when a workload runs images of several policies).
+ */
+function rollbackTimeouts(images: readonly ImageUse[], policies: readonly PolicyData[]): Record<string, number> {
+  const byName = new Map(policies.map((p) => [p.name, p]));
+  const out: Record<string, number> = {};
+  for (const use of images) {
+    const rollback = byName.get(use.policy)?.rollback;
+    if (rollback === false) continue;
+    const ms = rollback?.timeoutMs ?? 300_000;
+    const id = refId({ kind: use.object.kind, ...(use.object.namespace ? { namespace: use.object.namespace } : {}), name: use.object.name });
+    out[id] = Math.min(out[id] ?? ms, ms);
+  }
+  return out;
 }
 
 /** Failures that retrying the same commit cannot fix: the commit itself is the problem. */
