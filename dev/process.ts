@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { FluxOpsError } from '../errors';
-import { assertLinux, listProcesses, readProcessIdentity, type ProcessIdentity } from './linux-proc';
+import { assertLinux, checkIdentity, listProcesses, readProcessIdentity, type ProcessIdentity } from './linux-proc';
 
 const WATCHDOG = path.join(__dirname, 'watchdog.sh');
 
@@ -123,6 +123,30 @@ export class ManagedProcess {
       }
     }
     return this.server;
+  }
+
+  /**
+   * Kills the server process itself with SIGKILL, as a crash would (no chance to clean up), and
+   * waits until its watchdog has exited with it. Only the process recorded as this server is
+   * signalled; one that cannot be seen (exited already) leaves just the group to clean up.
+   * For fault tests. Idempotent.
+   */
+  async crash(timeoutMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    const server = this.serverIdentity();
+    if (server !== undefined && checkIdentity(server).status === 'ours') {
+      try {
+        process.kill(server.pid, 'SIGKILL');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    } else {
+      killGroup(this.pid, 'SIGKILL');
+    }
+    // The watchdog waits for its child and exits with it; if it does not, the group goes too.
+    const timer = setTimeout(() => killGroup(this.pid, 'SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
   }
 
   /** Stops the server: SIGTERM, then SIGKILL to the whole group after `graceMs`. Idempotent. */

@@ -87,8 +87,45 @@ export interface LocalCluster {
   readonly auditLogPath?: string;
   /** Runs the toolchain's `kubectl` against this cluster and returns stdout. */
   kubectl(args: readonly string[], opts?: { input?: string }): Promise<string>;
+  /**
+   * Kills one server as a crash would (SIGKILL to the server process; its watchdog exits with it)
+   * and waits until it is gone. The other servers keep running. For fault tests: the datastore
+   * dying under the API server, the API server dying under a client.
+   */
+  killServer(name: ClusterServerName): Promise<void>;
+  /**
+   * Starts a server that was killed again with its original command line: the same port, the same
+   * datastore, certificates and tokens (clients need no new kubeconfig). Waits until it listens
+   * and, while the API server runs, until the API server is ready again.
+   *
+   * @throws ClusterServerRunningError when the server still runs
+   * @throws LocalClusterRestartError when it does not come back (its port taken meanwhile, it exited)
+   */
+  restartServer(name: ClusterServerName, opts?: { readonly timeoutMs?: number }): Promise<void>;
   /** Stops every server; removes the state directory if this cluster created it. */
   stop(): Promise<void>;
+}
+
+/** The servers of the local cluster, in start order. */
+export const CLUSTER_SERVER_NAMES = ['kine', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+
+/** One server of the local cluster. */
+export type ClusterServerName = (typeof CLUSTER_SERVER_NAMES)[number];
+
+/** {@link LocalCluster.restartServer} was asked to start a server that still runs. */
+export class ClusterServerRunningError extends FluxOpsError {
+  override readonly name = 'ClusterServerRunningError';
+  constructor(readonly server: ClusterServerName) {
+    super('local-cluster-server-running', `${server} is running; kill it (killServer) before restarting it`);
+  }
+}
+
+/** A killed server did not come back on its port; `cause` says why. */
+export class LocalClusterRestartError extends FluxOpsError {
+  override readonly name = 'LocalClusterRestartError';
+  constructor(readonly server: ClusterServerName, readonly port: number | undefined, message: string, options?: { cause?: unknown }) {
+    super('local-cluster-restart', `${server} did not come back${port !== undefined ? ` on 127.0.0.1:${port}` : ''}: ${message}`, options);
+  }
 }
 
 /** The local cluster did not come up; `cause` says which step failed. */
@@ -349,6 +386,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
 
     let stopped = false;
     const readyApi = api;
+    /** Port key in `ports` of each server that listens on one. */
+    const portKey: Partial<Record<ClusterServerName, string>> = { kine: 'kine', 'kube-apiserver': 'apiserver', 'kube-scheduler': 'scheduler', kwok: 'kwok' };
+    const serverProcess = (name: ClusterServerName): ManagedProcess => {
+      const p = started.find((s) => s.name === name);
+      if (!p) throw new RangeError(`no server ${name} in this cluster`);
+      return p;
+    };
+    const apiReady = async () => (await readyApi.get<string>('/readyz').catch(() => '')) === 'ok';
     return {
       stateDir,
       kubeconfigPath,
@@ -362,6 +407,34 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       processes: () => started.map(recordOf),
       ...(auditLogPath ? { auditLogPath } : {}),
       kubectl: (args, o) => runKubectl(toolchain, kubeconfigPath, args, o?.input),
+      async killServer(name) {
+        await serverProcess(name).crash();
+      },
+      async restartServer(name, o = {}) {
+        const old = serverProcess(name);
+        if (old.running) throw new ClusterServerRunningError(name);
+        const key = portKey[name];
+        const port = key !== undefined ? ports[key] : undefined;
+        const timeoutMs = o.timeoutMs ?? 90_000;
+        // The same command line: same port, same datastore and PKI (the log gets this run appended).
+        const [command, ...args] = old.command;
+        const proc = ManagedProcess.start({ name, command: command!, args, logFile: old.logFile, detached: opts.detached, cwd: stateDir });
+        started.splice(started.indexOf(old), 1, proc);
+        saveState({});
+        try {
+          await waitFor(async () => (port === undefined ? proc.serverIdentity() !== undefined : treeListensOn(proc.pid, port)), {
+            what: `${name} to listen${port !== undefined ? ` on 127.0.0.1:${port}` : ''}`,
+            timeoutMs,
+            intervalMs: 100,
+            abortIf: () => proc.assertRunning(),
+          });
+          if (started.some((s) => s.name === 'kube-apiserver' && s.running)) {
+            await waitFor(apiReady, { what: 'the API server to be ready', timeoutMs, intervalMs: 200, abortIf: () => proc.assertRunning() });
+          }
+        } catch (err) {
+          throw new LocalClusterRestartError(name, port, err instanceof Error ? err.message : String(err), { cause: err });
+        }
+      },
       async stop() {
         if (stopped) return;
         stopped = true;

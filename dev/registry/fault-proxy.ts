@@ -23,7 +23,9 @@ export type ProxyAction =
   /** Answer without asking the registry. */
   | { readonly kind: 'respond'; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string | Buffer }
   /** Forward, then change the registry's answer. */
-  | { readonly kind: 'rewrite'; readonly rewrite: (upstream: ProxyResponse) => ProxyResponse };
+  | { readonly kind: 'rewrite'; readonly rewrite: (upstream: ProxyResponse) => ProxyResponse }
+  /** Hold the request this long before forwarding it (a registry slower than its clients' timeout). */
+  | { readonly kind: 'stall'; readonly ms: number };
 
 /** Decides per request; `count` numbers the requests matching nothing in particular (1-based, all requests). */
 export type ProxyRule = (req: ProxiedRequest, count: number) => ProxyAction | undefined;
@@ -43,10 +45,17 @@ export interface FaultProxy {
   /** `127.0.0.1:<port>` (use it as the registry host). */
   readonly host: string;
   readonly url: string;
-  /** Every request so far, with the status answered. */
-  readonly requests: ReadonlyArray<ProxiedRequest & { readonly status: number }>;
+  /**
+   * Every request so far, with the status answered (0 when the client gave up before the answer)
+   * and when it arrived (`Date.now()`).
+   */
+  readonly requests: ReadonlyArray<ProxiedRequest & { readonly status: number; readonly at: number }>;
   /** Replaces the rule (undefined: forward everything). */
   setRule(rule: ProxyRule | undefined): void;
+  /** The registry goes down: stops listening and drops open connections (clients get "connection refused"). */
+  down(): Promise<void>;
+  /** Listens again, on the same port. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +70,7 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
   const target = new URL(upstream);
   let rule: ProxyRule | undefined;
   let count = 0;
-  const requests: Array<ProxiedRequest & { status: number }> = [];
+  const requests: Array<ProxiedRequest & { status: number; at: number }> = [];
 
   const forward = (req: http.IncomingMessage, body: Buffer, pathOverride?: string): Promise<ProxyResponse> =>
     new Promise((resolve, reject) => {
@@ -111,10 +120,18 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
       void (async () => {
         const body = Buffer.concat(chunks);
         const info: ProxiedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorized: req.headers.authorization !== undefined };
+        const at = Date.now();
         count++;
         const action = rule?.(info, count) ?? { kind: 'forward' };
         let out: ProxyResponse;
         try {
+          if (action.kind === 'stall') {
+            await new Promise((r) => setTimeout(r, action.ms));
+            if (res.destroyed) {
+              requests.push({ ...info, status: 0, at });
+              return;
+            }
+          }
           if (action.kind === 'respond') {
             out = { status: action.status, headers: action.headers ?? {}, body: Buffer.from(action.body ?? '') };
           } else {
@@ -128,7 +145,7 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
         } catch (err) {
           out = { status: 502, headers: {}, body: Buffer.from(`proxy: ${(err as Error).message}`) };
         }
-        requests.push({ ...info, status: out.status });
+        requests.push({ ...info, status: out.status, at });
         const headers: Record<string, string> = { ...out.headers };
         if (info.method !== 'HEAD') headers['content-length'] = String(out.body.length);
         res.writeHead(out.status, headers);
@@ -136,12 +153,18 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
       })();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const listen = (p: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
   const port = (server.address() as { port: number }).port;
   let stopping: Promise<void> | undefined;
+  let isDown = false;
   return {
     host: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
@@ -149,8 +172,21 @@ export async function startFaultProxy(upstream: string, opts: FaultProxyOptions 
     setRule(r) {
       rule = r;
     },
+    async down() {
+      if (isDown || stopping) return;
+      isDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    async up() {
+      if (!isDown || stopping) return;
+      await listen(port);
+      isDown = false;
+    },
     stop() {
       stopping ??= (async () => {
+        if (isDown) return;
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();

@@ -80,7 +80,11 @@ export interface AcquireSiteLeaseOptions {
   readonly waitMs?: number;
   /** Told once per holder while waiting (the loser says who holds it). */
   readonly onWait?: (holder: LeaseHolder) => void;
-  /** Injectable clock (tests of expiry). @default Date.now */
+  /**
+   * Clock for expiry and waiting, in milliseconds; only differences are used. Injectable for tests
+   * of expiry. @default {@link monotonicNow} (a wall clock that NTP steps forward would expire a
+   * live holder's lease at once and let a second writer in)
+   */
   readonly now?: () => number;
 }
 
@@ -89,6 +93,11 @@ const RUN_COMMIT = 'fluxops.dev/run-commit';
 const RUN_OBJECTS = 'fluxops.dev/run-objects';
 const RUN_HOLDER = 'fluxops.dev/run-holder';
 const PROCESS = 'fluxops.dev/holder-process';
+
+/** Milliseconds from a monotonic clock (never jumps when the wall clock is set): what lease expiry is measured with. */
+export function monotonicNow(): number {
+  return performance.now();
+}
 
 /** Name of a site's lease. */
 export function leaseName(site: string): string {
@@ -110,7 +119,7 @@ export function processIdentity(kind: string): string {
 export async function acquireSiteLease(kube: KubeClient, opts: AcquireSiteLeaseOptions): Promise<SiteLease> {
   const identity = opts.identity ?? processIdentity('cli');
   const duration = opts.leaseDurationSeconds ?? 30;
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? monotonicNow;
   const ref: ObjectRef = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: FLUXOPS_NAMESPACE, name: leaseName(opts.site) };
   const started = now();
   let observed: { key: string; at: number } | undefined;

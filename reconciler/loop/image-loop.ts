@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { IMAGE_LOCK_FILE, emptyImageLock, parseImageLock, type ImageLock } from '../../constructs';
 import { FluxOpsError, errorMessage } from '../../errors';
 import type { GitAuth } from '../git';
-import { scanImages, updateImages, type PolicyScan } from '../images/automation';
+import { scanImages, updateImages, type PolicyScan, type ScanFailure } from '../images/automation';
 import type { RegistryClient } from '../images/registry';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
@@ -49,6 +49,8 @@ export type ImageLoopEvent =
 export interface ImageRunOutcome {
   readonly runId: string;
   readonly scans: readonly PolicyScan[];
+  /** Policies whose repository could not be scanned (registry down, 5xx, 429, timeout), with why. */
+  readonly failures: readonly ScanFailure[];
   /** Commits pushed (one per automation with updates). */
   readonly pushed: ReadonlyArray<{ readonly automation: string; readonly commit: string; readonly policies: readonly string[] }>;
   readonly error?: Error;
@@ -137,6 +139,8 @@ export class ImageAutomationLoop {
             pushed: this.lastOutcome.pushed,
             error: this.lastOutcome.error ? errorMessage(this.lastOutcome.error) : null,
             policies: this.lastOutcome.scans.map((s) => ({ policy: s.policy, outcome: s.selection.outcome, selected: s.selection.selected?.tag ?? null, changed: s.selection.changed, refused: s.selection.rejected.length })),
+            // A repository that could not be scanned is said so, per policy (not only logged).
+            failed: this.lastOutcome.failures.map((f) => ({ policy: f.policy, repository: f.repository, code: f.error instanceof FluxOpsError ? f.error.code : 'error', error: errorMessage(f.error) })),
           }
         : null,
     };
@@ -244,7 +248,10 @@ export class ImageAutomationLoop {
       const automated = new Set(synth.automations.flatMap((a) => a.policies));
       const policies = synth.policies.filter((p) => automated.has(p.name) && sitePolicies.has(p.name));
       const { scans, failures } = await scanImages({ policies, repositories: synth.repositories, lock, site: this.opts.site, registry: this.opts.registry, ...(only ? { only } : {}) });
-      for (const f of failures) log.warn({ event: 'image-scan-failed', policy: f.policy, repository: f.repository, code: f.error instanceof FluxOpsError ? f.error.code : 'error' }, errorMessage(f.error));
+      for (const f of failures) {
+        log.warn({ event: 'image-scan-failed', policy: f.policy, repository: f.repository, code: f.error instanceof FluxOpsError ? f.error.code : 'error' }, errorMessage(f.error));
+        this.opts.metrics?.recordImageScan?.({ site: this.opts.site, result: 'failure' });
+      }
       for (const s of scans) {
         for (const r of s.selection.rejected) {
           // Platform refusals are the ones people must hear about (an amd64-only build); once each.
@@ -258,9 +265,9 @@ export class ImageAutomationLoop {
         this.opts.metrics?.recordImageScan?.({ site: this.opts.site, result: 'success', tagsChosen: s.update ? 1 : 0, tagsRefused: countBy(s.selection.rejected.map((r) => r.code)) });
       }
       const updates = scans.filter((s) => s.update);
-      if (updates.length === 0) return this.done({ runId, scans, pushed: [] });
+      if (updates.length === 0) return this.done({ runId, scans, failures, pushed: [] });
       for (const s of updates) log.info({ event: 'image-chosen', policy: s.policy, from: s.locked?.tag ?? null, to: s.selection.selected!.tag, digest: s.selection.selected!.digest }, `${s.policy}: ${s.locked?.tag ?? '(none)'} -> ${s.selection.selected!.tag}`);
-      if (this.opts.dryRun) return this.done({ runId, scans, pushed: [] });
+      if (this.opts.dryRun) return this.done({ runId, scans, failures, pushed: [] });
       if (this.opts.workDir) fs.mkdirSync(this.opts.workDir, { recursive: true, mode: 0o700 });
       const results = await updateImages({
         automations: synth.automations,
@@ -289,10 +296,10 @@ export class ImageAutomationLoop {
         }
       }
       if (pushed.length > 0) this.opts.onPushed?.();
-      return this.done({ runId, scans, pushed });
+      return this.done({ runId, scans, failures, pushed });
     } catch (err) {
       log.error({ event: 'image-run-failed', code: err instanceof FluxOpsError ? err.code : 'error' }, errorMessage(err));
-      return this.done({ runId, scans: [], pushed: [], error: err instanceof Error ? err : new Error(String(err)) });
+      return this.done({ runId, scans: [], failures: [], pushed: [], error: err instanceof Error ? err : new Error(String(err)) });
     }
   }
 

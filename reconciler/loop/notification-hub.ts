@@ -105,7 +105,7 @@ export class NotificationHub {
         };
         break;
       case 'reconcile.failed':
-        input = { ...base, kind: 'reconcile.failed', site: e.site, ...(e.commit ? { commit: commit(e.commit) } : {}), reason: e.reason.slice(0, 2000), errorCode: e.code, stalled: e.stalled };
+        input = { ...base, kind: 'reconcile.failed', site: e.site, ...(e.commit ? { commit: commit(e.commit) } : {}), reason: oneLine(e.reason), errorCode: e.code, stalled: e.stalled };
         break;
       case 'drift.corrected':
         input = { ...base, kind: 'drift.corrected', site: e.site, commit: commit(e.commit), corrected: e.objects.map((o) => ({ id: o.id, fields: [...o.fields] })) };
@@ -114,7 +114,7 @@ export class NotificationHub {
         input = { ...base, kind: 'image.updated', policy: e.policy, image: e.repository, site: this.opts.site, ...(e.from ? { from: e.from } : {}), to: e.to, commit: commit(e.commit) };
         break;
       case 'image.refused':
-        input = { ...base, kind: 'image.refused', policy: e.policy, site: this.opts.site, tag: e.tag, reasonCode: e.code, reason: e.message };
+        input = { ...base, kind: 'image.refused', policy: e.policy, site: this.opts.site, tag: e.tag, reasonCode: e.code, reason: oneLine(e.message) };
         break;
       case 'image.rolledback': {
         const pod = e.pod;
@@ -143,4 +143,12 @@ export class NotificationHub {
       return undefined;
     }
   }
+}
+
+/**
+ * Error messages of failed runs span lines (a fleet's problems, one per line) while an event's
+ * reason is one line: without this, exactly the failures people must hear about were dropped.
+ */
+function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim().slice(0, 2000) || '(no message)';
 }

@@ -124,6 +124,8 @@ export class SiteReconciler {
   private stalledCommit: string | undefined;
   private failures = 0;
   private lastOutcome: RunOutcome | undefined;
+  /** The run in progress: what a run stuck on a fault (a datastore that does not answer) is doing. */
+  private currentRun: { runId: string; startedAt: string; commit?: string } | undefined;
   private lastHead: string | undefined;
   private lastDryRunCommit: string | undefined;
   private firstRunDone = false;
@@ -142,6 +144,7 @@ export class SiteReconciler {
         // A run that threw past its own error handling (the cluster gone while writing status...)
         // is logged and retried like any fault, never lost silently.
         if (o.status !== 'failed') return;
+        this.currentRun = undefined;
         this.failures += 1;
         this.firstRunDone = true;
         const log = this.opts.logger.child({ site: this.opts.site });
@@ -205,6 +208,7 @@ export class SiteReconciler {
       lastAppliedCommit: this.lastApplied ?? null,
       stalledCommit: this.stalledCommit ?? null,
       consecutiveFailures: this.failures,
+      currentRun: this.currentRun ? { runId: this.currentRun.runId, startedAt: this.currentRun.startedAt, commit: this.currentRun.commit ?? null } : null,
       trigger: this.trigger.state,
       lastRun: this.lastOutcome
         ? {
@@ -225,8 +229,10 @@ export class SiteReconciler {
     const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const started = Date.now();
     const log = this.opts.logger.child({ site: this.opts.site, runId });
+    this.currentRun = { runId, startedAt: new Date(started).toISOString() };
     const done = (o: Omit<RunOutcome, 'runId' | 'durationMs'>): RunOutcome => {
       const outcome = { ...o, runId, durationMs: Date.now() - started };
+      this.currentRun = undefined;
       this.lastOutcome = outcome;
       this.firstRunDone = true;
       return outcome;
@@ -269,6 +275,7 @@ export class SiteReconciler {
     }
     const commit = isNew && (head !== this.stalledCommit || kinds.has('manual')) ? head : this.lastApplied!;
     const correcting = commit === this.lastApplied;
+    this.currentRun = { runId, startedAt: new Date(started).toISOString(), commit };
     const clog = log.child({ commit });
 
     let current = status;
