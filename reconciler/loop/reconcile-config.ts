@@ -113,8 +113,10 @@ export function resolveReconcileConfig(layers: ReadonlyArray<{ source: string; v
     const source = layers.slice().reverse().find((l) => hasPath(l.values, issue.path.map(String)))?.source ?? 'settings';
     throw new ReconcileConfigError(source, field, issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message);
   }
-  for (const [field, value] of [['interval', r.data.interval], ['driftInterval', r.data.driftInterval], ['healthTimeout', r.data.healthTimeout]] as const) {
-    parseDuration(value, field, 'settings');
+  for (const [field, value] of [['interval', r.data.interval], ['driftInterval', r.data.driftInterval], ['healthTimeout', r.data.healthTimeout], ['images.interval', r.data.images.interval]] as const) {
+    // Name the layer the value came from (the file, the environment, a flag), not just "settings".
+    const source = layers.slice().reverse().find((l) => hasPath(l.values, field.split('.')))?.source ?? 'settings';
+    parseDuration(value, field, source);
   }
   return r.data;
 }
