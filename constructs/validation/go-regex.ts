@@ -17,7 +17,7 @@
  * - Go's engine is linear in the input; JavaScript's backtracks. Patterns whose translation can
  *   backtrack super-linearly (a loop inside a loop, an alternation inside a loop, `^(a+)+$`, or four
  *   or more unbounded loops) are flagged {@link CompiledGoRegex.backtrackRisk} and matched with a
- *   time limit ({@link GO_REGEX_TIME_LIMIT_MS}): a tag that would make them run away raises
+ *   time limit ({@link GO_REGEX_TIME_LIMIT_MS}, then once more with four times it): a tag that would make them run away raises
  *   {@link RegexTimeLimitError} instead of hanging the reconciler. Go would answer; FluxOps refuses.
  *
  * Whether a pattern matches a string is always the same as in Go (within the time limit). Submatches can differ in two
@@ -32,8 +32,13 @@
 import { createContext, Script } from 'node:vm';
 import { FluxOpsError } from '../../errors';
 
-/** How long one match of a {@link CompiledGoRegex.backtrackRisk} pattern may run before it is abandoned. */
-export const GO_REGEX_TIME_LIMIT_MS = 100;
+/**
+ * How long one match of a {@link CompiledGoRegex.backtrackRisk} pattern may run (wall clock)
+ * before it is tried once more with four times the limit, and then abandoned. The second try
+ * keeps a loaded machine (a process preempted mid-match) from failing a harmless pattern; a
+ * runaway pattern costs 1.25 s once, then its policy fails.
+ */
+export const GO_REGEX_TIME_LIMIT_MS = 250;
 
 /**
  * A tag filter or exclusion pattern ran past {@link GO_REGEX_TIME_LIMIT_MS} on one input: its
@@ -122,15 +127,22 @@ export function testGoRegex(re: CompiledGoRegex, input: string): boolean {
  */
 export function runGoRegex(re: CompiledGoRegex, input: string, limitMs = GO_REGEX_TIME_LIMIT_MS): RegExpExecArray | null {
   if (!re.backtrackRisk) return re.regex.exec(input);
-  re.regex.lastIndex = 0;
-  guardContext.re = re.regex;
+  const first = guardedExec(re.regex, input, limitMs);
+  if (first !== TIMED_OUT) return first;
+  const second = guardedExec(re.regex, input, limitMs * 4);
+  if (second !== TIMED_OUT) return second;
+  throw new RegexTimeLimitError({ pattern: re.source, input, limitMs: limitMs * 4 });
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+function guardedExec(regex: RegExp, input: string, timeout: number): RegExpExecArray | null | typeof TIMED_OUT {
+  guardContext.re = regex;
   guardContext.input = input;
   try {
-    return guardScript.runInContext(guardContext, { timeout: limitMs }) as RegExpExecArray | null;
+    return guardScript.runInContext(guardContext, { timeout }) as RegExpExecArray | null;
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      throw new RegexTimeLimitError({ pattern: re.source, input, limitMs, cause: err });
-    }
+    if ((err as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return TIMED_OUT;
     throw err;
   } finally {
     guardContext.re = undefined;
