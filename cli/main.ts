@@ -7,6 +7,7 @@ import { FluxOpsError } from '../errors';
 import { registerBootstrapCommand } from './bootstrap';
 import { registerDemoCommand } from './demo';
 import { registerDiffCommand } from './diff';
+import { registerImagesCommands } from './images';
 import { registerReconcileCommand } from './reconcile';
 import { registerSiteStatusCommands } from './site-status';
 import { registerDevCommands } from './dev';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerSiteStatusCommands(program);
   registerStackCommands(program);
   registerImageCommands(program);
+  registerImagesCommands(program);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { Fleet } from './fleet';
 import { ImageRepository } from './image-repository';
 import { checkUniqueName } from './unique-name';
 import {
+  FluxInterval,
   Platform,
   PrereleaseHandling,
   TagFilter,
@@ -13,6 +14,7 @@ import {
   dnsLabelProblem,
   goParseFloat,
   imageTagProblem,
+  intervalProblem,
   parseFluxVersion,
   platformProblem,
   satisfiesRange,
@@ -102,6 +104,24 @@ export interface ImagePolicyProps {
    * @default no hold
    */
   readonly hold?: ImageHold;
+  /**
+   * Health-gated roll-back. When a workload running an image this policy's lock entry moved to
+   * does not become healthy within `timeout` after the apply (or its pods crash-loop or cannot
+   * pull), the reconciler commits the previous lock entry back with a message saying why, marks
+   * the tag bad (`badTags`) so the policy skips it, and the site returns to the previous image.
+   * `false` leaves a failed rollout in place (the site reports it as not Ready).
+   * @default { timeout: '5m' }
+   */
+  readonly rollback?: false | ImageRollback;
+}
+
+/** Settings of health-gated roll-back. */
+export interface ImageRollback {
+  /**
+   * How long a workload may take to become healthy after an image update.
+   * @default '5m'
+   */
+  readonly timeout?: FluxInterval;
 }
 
 /** Chooses which tag of an {@link ImageRepository} the fleet runs. */
@@ -129,6 +149,8 @@ export class ImagePolicy extends Construct {
   readonly noDowngrade: boolean;
   /** Active hold, if any. */
   readonly hold?: ImageHold;
+  /** Health-gated roll-back (`false`: off), with its timeout. */
+  readonly rollback: false | { readonly timeout: FluxInterval };
 
   constructor(scope: Construct, id: string, props: ImagePolicyProps) {
     const path = childPath(scope, id);
@@ -160,6 +182,11 @@ export class ImagePolicy extends Construct {
       check(path, 'hold.tag', props.hold.tag, imageTagProblem(props.hold.tag));
       check(path, 'hold.reason', props.hold.reason, singleLineTextProblem(props.hold.reason));
     }
+    const rollback = props.rollback === false ? false : { timeout: props.rollback?.timeout ?? ('5m' as FluxInterval) };
+    if (props.rollback !== undefined && props.rollback !== false) {
+      check(path, 'rollback', props.rollback, typeof props.rollback !== 'object' || props.rollback === null || Array.isArray(props.rollback) ? 'must be false or { timeout }' : undefined);
+    }
+    if (rollback) check(path, 'rollback.timeout', rollback.timeout, intervalProblem(rollback.timeout));
     checkUniqueName(path, 'name', name, fleet.imagePolicies, (p) => p.policyName === name);
     super(scope, id);
     this.policyName = name;
@@ -171,6 +198,7 @@ export class ImagePolicy extends Construct {
     this.digestPinning = props.digestPinning ?? true;
     this.noDowngrade = props.noDowngrade ?? true;
     this.hold = props.hold;
+    this.rollback = rollback;
     setBrand(this, BRANDS.imagePolicy);
   }
 

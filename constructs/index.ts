@@ -7,7 +7,8 @@
  *   `ImagePolicy`, `ImageUpdateAutomation`, `Alert`, `RawObjects`;
  * - synthesis (run isolated by `reconciler/synth`): `synthesize`, `synthesizeSites`,
  *   `checkImageLock`;
- * - image automation: `parseImageLock`, `serializeImageLock`, `withLockEntry`, `policyCandidate`;
+ * - image automation: `parseImageLock`, `serializeImageLock`, `withLockEntry`, `withLockHold`,
+ *   `withBadTag`, `effectiveHold`, `policyCandidate`;
  * - notifications: `alertSpecs` (the fleet's alerts as plain data for `reconciler/notify`).
  */
 export { ConstructValidationError, formatValue } from './construct-validation-error';
@@ -32,6 +33,7 @@ export {
   NumericalPolicyRule,
   SortOrder,
   ImageHold,
+  ImageRollback,
   policyCandidate,
 } from './image-policy';
 export { ImageSource, NormalizedImageSource } from './image-source';
@@ -131,6 +133,7 @@ export { AlertSpec, AlertFilters, FleetTopology, alertSpecs, alertSpecsForSite, 
 export { SecretReference } from './secret-reference';
 export { SynthWarning, SynthWarningCode } from './synth-warning';
 export { ResolvedImage, ImageResolution, resolveImage } from './resolve-image';
+export { EffectiveHold, effectiveHold } from './effective-hold';
 export * from './lock';
 export { checkImageLock, CheckImageLockOptions, LockProblem, LockProblemCode, DEFAULT_TAG_EXCLUSIONS } from './lock/check-image-lock';
 export * from './commit-template';

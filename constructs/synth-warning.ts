@@ -6,8 +6,10 @@ export type SynthWarningCode =
   | 'lock-image-mismatch'
   /** Digest pinning is on but the digest of the deployed tag is unknown: deployed by tag. */
   | 'digest-unknown'
-  /** A hold keeps a policy on a tag. */
+  /** A hold (in fleet code or in the lock) keeps a policy on a tag. */
   | 'image-held'
+  /** The tag the lock gives is marked bad (`badTags`); see resolveImage for what is deployed instead. */
+  | 'image-bad-tag'
   /** The lock file does not exist (an error for `up`, `preview` and the reconciler). */
   | 'lock-missing'
   /** The lock file cannot be read (an error for `up`, `preview` and the reconciler). */

@@ -1,11 +1,13 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Alert } from '../alert';
+import { effectiveHold } from '../effective-hold';
 import type { Fleet } from '../fleet';
 import type { GitRef, GitSource } from '../git-source';
 import type { ImagePolicy } from '../image-policy';
 import type { ImageRepository } from '../image-repository';
 import type { ImageUpdateAutomation } from '../image-update-automation';
+import { ImageLock, emptyImageLock, lockBadTags } from '../lock/image-lock';
 import { commonLabels } from '../render/labels';
 import type { RenderedObject } from '../render/rendered-object';
 import type { Site } from '../site';
@@ -18,6 +20,8 @@ export interface FluxRenderContext {
   readonly fleet: Fleet;
   /** The site rendered for, if any. */
   readonly site?: Site;
+  /** The lock (for its holds and bad tags). @default an empty lock */
+  readonly lock?: ImageLock;
 }
 
 /** Interval Kustomizations re-apply at to correct drift. */
@@ -101,9 +105,11 @@ export function renderImageRepository(scope: Construct, repo: ImageRepository, c
 /**
  * An `image.toolkit.fluxcd.io/v1` ImagePolicy. FluxOps features Flux has no field for are
  * mapped where possible and recorded as annotations otherwise:
- * - a hold becomes an exact-match tag filter (only the held tag is a candidate);
+ * - a hold (in fleet code, else in the lock) becomes an exact-match tag filter (only the held
+ *   tag is a candidate);
  * - digest pinning becomes `digestReflectionPolicy: Always`;
- * - required platforms and the no-downgrade guard are annotations (enforced by FluxOps only).
+ * - required platforms, the no-downgrade guard and the lock's bad tags are annotations (enforced
+ *   by FluxOps only: Flux has no per-policy tag exclusion).
  */
 export function renderImagePolicy(
   scope: Construct,
@@ -111,7 +117,9 @@ export function renderImagePolicy(
   automations: readonly ImageUpdateAutomation[],
   ctx: FluxRenderContext,
 ): RenderedObject {
-  const hold = ctx.site ? ctx.site.holdFor(policy) : policy.hold;
+  const lock = ctx.lock ?? emptyImageLock();
+  const hold = effectiveHold(policy, ctx.site, lock);
+  const badTags = lockBadTags(lock, policy.lockKey).map((b) => b.tag);
   const rule = policy.rule;
   const choice = hold
     ? { alphabetical: { order: 'asc' } }
@@ -132,6 +140,7 @@ export function renderImagePolicy(
     'fluxops.dev/platforms': policy.platforms.join(','),
     'fluxops.dev/no-downgrade': String(policy.noDowngrade),
     ...(hold ? { 'fluxops.dev/hold-tag': hold.tag, 'fluxops.dev/hold-reason': hold.reason } : {}),
+    ...(badTags.length > 0 ? { 'fluxops.dev/bad-tags': badTags.join(',') } : {}),
   };
   const obj = new ApiObject(scope, `imagepolicy-${policy.policyName}`, {
     ...FLUX_API.imagePolicy,

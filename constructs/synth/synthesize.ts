@@ -146,7 +146,7 @@ export function synthesize(fleet: Fleet, options: SynthOptions = {}): SynthResul
     rendered.push(...result.objects);
     warnings.push(...result.warnings);
   });
-  if (flavor === 'flux') rendered.push(...renderFlux(new Construct(chart, 'flux'), fleet, site));
+  if (flavor === 'flux') rendered.push(...renderFlux(new Construct(chart, 'flux'), fleet, site, lock));
 
   const cdk8sProblems: FleetProblem[] = app.node
     .findAll()
@@ -202,8 +202,8 @@ function selectSite(fleet: Fleet, wanted: string | Site | undefined): Site | und
   return site;
 }
 
-function renderFlux(scope: Construct, fleet: Fleet, site: Site | undefined): RenderedObject[] {
-  const ctx = { fleet, site };
+function renderFlux(scope: Construct, fleet: Fleet, site: Site | undefined, lock: ImageLock): RenderedObject[] {
+  const ctx = { fleet, site, lock };
   const policies = site ? site.imagePolicies : fleet.imagePolicies;
   const automations = fleet.imageUpdateAutomations.filter((a) => a.policies.some((p) => policies.includes(p)));
   const sources: GitSource[] = [];

@@ -50,8 +50,8 @@ export interface ApplySiteOptions {
   readonly leaseWaitMs?: number;
   /** Told who holds the site while waiting. */
   readonly onLeaseWait?: (holder: string) => void;
-  /** Wait for health of what was applied. @default { timeoutMs: 300000 } */
-  readonly health?: false | { readonly timeoutMs?: number };
+  /** Wait for health of what was applied (timeouts per object by id possible). @default { timeoutMs: 300000 } */
+  readonly health?: false | { readonly timeoutMs?: number; readonly timeoutsMs?: Readonly<Record<string, number>> };
   /** Register every object (resynchronise Pulumi's state with the site). @default only when needed */
   readonly full?: boolean;
   /** Prune Namespaces and CRDs too. @default false */

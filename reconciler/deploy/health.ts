@@ -19,6 +19,20 @@ export interface ObjectHealth {
   readonly id: string;
   readonly status: HealthStatus;
   readonly message: string;
+  /** For a failed workload or pod: the pod and container that cannot start, as data. */
+  readonly pod?: PodFailure;
+}
+
+/** A pod container that cannot start (what a roll-back commit and its notification report). */
+export interface PodFailure {
+  /** The pod (absent when the object checked is the pod itself). */
+  readonly pod?: string;
+  readonly container: string;
+  /** The waiting reason, e.g. `CrashLoopBackOff`, `ImagePullBackOff`. */
+  readonly reason: string;
+  readonly message?: string;
+  /** The container's restart count. */
+  readonly restarts?: number;
 }
 
 /** Pod waiting reasons that will not resolve by waiting. */
@@ -68,8 +82,8 @@ async function workloadHealth(kube: KubeClient, id: string, obj: KubeObject): Pr
   const generation = (obj.metadata as { generation?: number }).generation ?? 0;
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') return { id, status: 'failed', message: `ProgressDeadlineExceeded: ${progressing.message ?? ''}`.trim() };
-  const podProblem = await failingPods(kube, obj);
-  if (podProblem) return { id, status: 'failed', message: podProblem };
+  const pod = await failingPod(kube, obj);
+  if (pod) return { id, status: 'failed', message: `pod ${pod.pod}: ${describePodFailure(pod)}`, pod };
   if ((status.observedGeneration ?? 0) < generation) return { id, status: 'in-progress', message: `generation ${generation} not observed yet` };
   if (obj.kind === 'DaemonSet') {
     const want = status.desiredNumberScheduled ?? 0;
@@ -95,13 +109,13 @@ function jobHealth(id: string, obj: KubeObject): ObjectHealth {
 
 function podHealth(id: string, obj: KubeObject): ObjectHealth {
   const problem = podFailure(obj);
-  if (problem) return { id, status: 'failed', message: problem };
+  if (problem) return { id, status: 'failed', message: describePodFailure(problem), pod: problem };
   const ready = ((obj.status ?? {}) as { conditions?: Array<{ type: string; status: string }> }).conditions?.find((c) => c.type === 'Ready');
   return ready?.status === 'True' ? { id, status: 'current', message: 'Ready' } : { id, status: 'in-progress', message: 'not ready' };
 }
 
-/** The first pod of a workload (of its current template) that cannot start, as `pod <name>: <reason>: <message>`. */
-async function failingPods(kube: KubeClient, workload: KubeObject): Promise<string | undefined> {
+/** The first pod of a workload that cannot start. */
+async function failingPod(kube: KubeClient, workload: KubeObject): Promise<PodFailure | undefined> {
   const labels = ((workload.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
   const selector = Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
@@ -110,48 +124,61 @@ async function failingPods(kube: KubeClient, workload: KubeObject): Promise<stri
   const pods = await kube.list('v1', 'Pod', { namespace: workload.metadata.namespace, labelSelector: selector });
   for (const pod of pods) {
     const problem = podFailure(pod);
-    if (problem) return `pod ${pod.metadata.name}: ${problem}`;
+    if (problem) return { pod: pod.metadata.name, ...problem };
   }
   return undefined;
 }
 
-function podFailure(pod: KubeObject): string | undefined {
-  const statuses = ((pod.status ?? {}) as { containerStatuses?: Array<{ name: string; state?: { waiting?: { reason?: string; message?: string } } }> }).containerStatuses ?? [];
+function podFailure(pod: KubeObject): PodFailure | undefined {
+  const statuses = ((pod.status ?? {}) as { containerStatuses?: Array<{ name: string; restartCount?: number; state?: { waiting?: { reason?: string; message?: string } } }> }).containerStatuses ?? [];
   for (const s of statuses) {
     const w = s.state?.waiting;
-    if (w?.reason && FATAL_WAITING.has(w.reason)) return `container ${s.name} ${w.reason}${w.message ? `: ${w.message}` : ''}`;
+    if (w?.reason && FATAL_WAITING.has(w.reason)) {
+      return { container: s.name, reason: w.reason, ...(w.message ? { message: w.message } : {}), ...(s.restartCount !== undefined ? { restarts: s.restartCount } : {}) };
+    }
   }
   return undefined;
+}
+
+/** `container <name> <reason>: <message>` (and the restart count). */
+export function describePodFailure(f: PodFailure): string {
+  return `container ${f.container} ${f.reason}${f.message ? `: ${f.message}` : ''}${f.restarts ? ` (${f.restarts} restarts)` : ''}`;
 }
 
 /** Options of {@link waitForHealth}. */
 export interface WaitForHealthOptions {
   /** @default 300000 */
   readonly timeoutMs?: number;
+  /**
+   * Timeouts of single objects, by id (`Kind/namespace/name`), instead of `timeoutMs`: a workload
+   * whose image policy has a roll-back timeout gets that one.
+   */
+  readonly timeoutsMs?: Readonly<Record<string, number>>;
   /** @default 500 */
   readonly intervalMs?: number;
 }
 
 /**
- * Waits until every object is current or failed, or the timeout passes (then the ones still in
+ * Waits until every object is current or failed, or its timeout passes (then the ones still in
  * progress are reported as failed with their last state). Never waits forever.
  */
 export async function waitForHealth(kube: KubeClient, refs: readonly ObjectRef[], opts: WaitForHealthOptions = {}): Promise<ObjectHealth[]> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
+  const started = Date.now();
+  const timeoutOf = (r: ObjectRef) => opts.timeoutsMs?.[refId(r)] ?? opts.timeoutMs ?? 300_000;
   const results = new Map<string, ObjectHealth>();
   let pending = [...refs];
   while (pending.length > 0) {
     const round = await mapLimit(pending, 8, (r) => objectHealth(kube, r));
     pending = pending.filter((_, i) => round[i].status === 'in-progress');
     for (const h of round) results.set(h.id, h);
+    const now = Date.now();
+    pending = pending.filter((r) => {
+      if (now < started + timeoutOf(r)) return true;
+      const last = results.get(refId(r))!;
+      results.set(last.id, { id: last.id, status: 'failed', message: `not healthy after ${Math.round(timeoutOf(r) / 1000)} s: ${last.message}` });
+      return false;
+    });
     if (pending.length === 0) break;
-    if (Date.now() >= deadline) {
-      for (const r of pending) {
-        const last = results.get(refId(r))!;
-        results.set(last.id, { id: last.id, status: 'failed', message: `not healthy after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s: ${last.message}` });
-      }
-      break;
-    }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
   }
   return refs.map((r) => results.get(refId(r))!);

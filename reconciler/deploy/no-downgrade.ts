@@ -25,7 +25,7 @@ export interface Downgrade {
   readonly newTag: string;
   /** Where the new tag comes from (`lock`, `hold`, `initial-tag`). */
   readonly origin: string;
-  /** Why it is allowed anyway (a hold, or the policy allows downgrades), or undefined when refused. */
+  /** Why it is allowed anyway (a hold, the running tag is marked bad, or the policy allows downgrades), or undefined when refused. */
   readonly allowedBecause?: string;
 }
 
@@ -39,7 +39,7 @@ export class DowngradeRefusedError extends FluxOpsError {
         .map(
           (d) =>
             `  - ${d.object} container ${d.container}: policy ${d.policy} would go from ${d.liveTag} (running) to ${d.newTag} (${d.origin === 'initial-tag' ? 'its initialTag: is the lock entry missing?' : `from the ${d.origin}`}); ` +
-            'set a hold with a reason, or allow downgrades on the policy (noDowngrade: false), to do this on purpose',
+            'hold the tag with a reason (fluxops images hold), mark the running tag bad (fluxops images mark-bad), or allow downgrades on the policy (noDowngrade: false), to do this on purpose',
         )
         .join('\n')}`,
     );
@@ -56,8 +56,10 @@ export function tagOf(reference: string): string | undefined {
 
 /**
  * Compares each policy-backed image a commit would deploy with what the site runs now (read
- * from the live workloads) and returns every downgrade, each marked allowed (a hold, or a policy
- * that allows downgrades) or not. Objects not yet in the cluster have nothing to downgrade.
+ * from the live workloads) and returns every downgrade, each marked allowed or not. Allowed: a
+ * deliberate move to a held tag (a hold in fleet code or in the lock), leaving a running tag the
+ * lock marks bad (that is a rollback), or a policy that allows downgrades. Objects not yet in the
+ * cluster have nothing to downgrade.
  */
 export async function findDowngrades(
   images: readonly ImageUse[],
@@ -80,10 +82,13 @@ export async function findDowngrades(
     const order = comparePolicyTags(policy, use.tag, liveTag);
     if (order === undefined || order >= 0) continue;
     const hold = (site !== undefined ? policy.holds[site] : undefined) ?? policy.holds['*'];
+    const liveBad = policy.badTags?.find((b) => b.tag === liveTag);
     const allowedBecause =
       use.origin === 'hold' && hold && hold.tag === use.tag
-        ? `held at ${hold.tag}: ${hold.reason}`
-        : !policy.noDowngrade
+        ? `held at ${hold.tag}${hold.source === 'lock' ? ' (lock hold)' : ''}: ${hold.reason}`
+        : liveBad
+          ? `the running tag ${liveTag} is marked bad: ${liveBad.reason}`
+          : !policy.noDowngrade
           ? 'the policy allows downgrades (noDowngrade: false)'
           : undefined;
     out.push({

@@ -14,3 +14,4 @@ export * from './redact';
 export * from './remote-heads';
 export * from './run-git';
 export * from './ssh-command';
+export * from './user-checkout';

@@ -19,6 +19,14 @@ export interface GitProcessRequest {
   readonly signal?: AbortSignal;
   /** stdout beyond this is an error (the command is ended). @default 256 MiB */
   readonly maxOutputBytes?: number;
+  /**
+   * `fluxops` (default): the isolated environment and config of {@link gitBaseEnvironment} and
+   * {@link GIT_BASE_CONFIG}, for repositories FluxOps owns and remotes it talks to. `user`: git as
+   * the person running the CLI would run it in their own checkout (their identity, hooks,
+   * signing and credential helpers), only with prompts off and the C locale.
+   * @default 'fluxops'
+   */
+  readonly isolation?: 'fluxops' | 'user';
 }
 
 /** How a git invocation ended. Non-zero exits are results, not exceptions: callers classify them. */
@@ -84,6 +92,16 @@ export function gitBaseEnvironment(): Record<string, string> {
   };
 }
 
+/** The environment of git run as the user (`isolation: 'user'`): theirs, without prompts, in the C locale. */
+function userGitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k === 'LANGUAGE' || k.startsWith('LC_')) continue;
+    env[k] = v;
+  }
+  return { ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANG: 'C' };
+}
+
 const MAX_STDERR = 64 * 1024;
 
 /**
@@ -93,8 +111,10 @@ const MAX_STDERR = 64 * 1024;
  * rejects only when git cannot be started ({@link GitNotInstalledError}).
  */
 export function runGitProcess(req: GitProcessRequest): Promise<GitProcessResult> {
-  const config = [...GIT_BASE_CONFIG, ...(req.config ?? [])];
-  const env: Record<string, string> = { ...gitBaseEnvironment(), ...(req.env ?? {}), GIT_CONFIG_COUNT: String(config.length) };
+  const user = req.isolation === 'user';
+  const config = [...(user ? [] : GIT_BASE_CONFIG), ...(req.config ?? [])];
+  const base = user ? userGitEnvironment() : gitBaseEnvironment();
+  const env: Record<string, string> = { ...base, ...(req.env ?? {}), ...(user && config.length === 0 ? {} : { GIT_CONFIG_COUNT: String(config.length) }) };
   config.forEach(([k, v], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = k;
     env[`GIT_CONFIG_VALUE_${i}`] = v;

@@ -12,8 +12,10 @@ import type { RegistryClient } from '../images/registry';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
 import { SynthesisError, type IsolatedSynthResult } from '../synth';
+import type { PodFailure } from '../deploy/health';
+import { rollBackFailedRollout, type RollBackResult } from '../images/rollback';
 import type { CommitSynthesizer } from './commit-synthesizer';
-import type { ConfigSource } from './site-reconciler';
+import type { ConfigSource, UnhealthyRollout } from './site-reconciler';
 
 /** Image events for notifications (see reconciler/notify). */
 export type ImageLoopEvent =
@@ -25,7 +27,23 @@ export type ImageLoopEvent =
       readonly commit: string;
       readonly repository: string;
     }
-  | { readonly kind: 'image.refused'; readonly policy: string; readonly tag: string; readonly code: string; readonly message: string };
+  | { readonly kind: 'image.refused'; readonly policy: string; readonly tag: string; readonly code: string; readonly message: string }
+  | {
+      readonly kind: 'image.rolledback';
+      readonly policy: string;
+      readonly repository: string;
+      /** The site of a site-specific lock entry. */
+      readonly site?: string;
+      /** The tag that failed (now marked bad) and the one restored. */
+      readonly bad: { readonly tag: string; readonly digest: string };
+      readonly restored: { readonly tag: string; readonly digest: string };
+      /** The first failed workload and what its pod did. */
+      readonly object: string;
+      readonly reason: string;
+      readonly pod?: PodFailure;
+      /** The roll-back commit. */
+      readonly commit: string;
+    };
 
 /** What one image run did. */
 export interface ImageRunOutcome {
@@ -124,6 +142,78 @@ export class ImageAutomationLoop {
     };
   }
 
+  /**
+   * Health-gated roll-back of a commit whose rollout failed (see `rollBackFailedRollout`): reads
+   * the lock of the failing commit and of the one before, pushes the roll-back commit(s), notifies,
+   * and tells the site loop. Git faults are retried with backoff (the write-back's own retries,
+   * then whole attempts); the outcome is logged and returned, never thrown.
+   */
+  async rollBack(rollout: UnhealthyRollout): Promise<RollBackResult | undefined> {
+    const log = this.opts.logger.child({ site: this.opts.site, event: 'rollback', commit: rollout.commit });
+    if (this.opts.dryRun) {
+      log.info({ failed: rollout.failed.map((f) => f.id) }, 'dry run: the rollout failed; a roll-back would be considered');
+      return undefined;
+    }
+    const attempts = 5;
+    for (let attempt = 1; attempt <= attempts && !this.stopped; attempt++) {
+      try {
+        const synth = await this.opts.synthesizer.synthesize(rollout.commit, 'strict');
+        const currentLock = this.readLock(await this.opts.synthesizer.configDir(rollout.commit), rollout.commit) ?? emptyImageLock();
+        const previousLock = rollout.previousCommit ? this.readLock(await this.opts.synthesizer.configDir(rollout.previousCommit), rollout.previousCommit) : undefined;
+        if (this.opts.workDir) fs.mkdirSync(this.opts.workDir, { recursive: true, mode: 0o700 });
+        const result = await rollBackFailedRollout({
+          site: this.opts.site,
+          failingCommit: rollout.commit,
+          unhealthy: rollout.failed.map((f) => ({ id: f.id, message: f.message, ...(f.pod ? { pod: f.pod } : {}) })),
+          images: rollout.images,
+          policies: synth.policies,
+          automations: synth.automations,
+          currentLock,
+          previousLock,
+          url: this.opts.repoUrl,
+          auth: this.opts.auth,
+          ...(this.opts.configPath ? { configPath: this.opts.configPath } : {}),
+          ...(this.opts.workDir ? { workDir: this.opts.workDir } : {}),
+        });
+        for (const s of result.skipped) log.info({ policy: s.policy, reason: s.reason }, `not rolled back: ${s.message}`);
+        let pushed = false;
+        for (const c of result.commits) {
+          for (const conflict of c.result.conflicts) log.warn({ policy: conflict.policy }, `roll-back of ${conflict.policy} dropped: a person changed its lock entry meanwhile; their change wins`);
+          if (c.result.status !== 'pushed' || !c.result.commit) continue;
+          pushed = true;
+          log.warn({ rollbackCommit: c.result.commit, policies: c.plans.map((p) => p.policy) }, c.result.message?.split('\n')[0] ?? 'rolled back');
+          for (const p of c.plans) {
+            const first = p.objects[0];
+            this.opts.onEvent?.({
+              kind: 'image.rolledback',
+              policy: p.policy,
+              repository: p.failing.image,
+              ...(p.site !== undefined ? { site: p.site } : {}),
+              bad: { tag: p.failing.tag, digest: p.failing.digest },
+              restored: { tag: p.previous.tag, digest: p.previous.digest },
+              object: first.id,
+              reason: first.message,
+              ...(first.pod ? { pod: first.pod } : {}),
+              commit: c.result.commit,
+            });
+          }
+        }
+        if (pushed) this.opts.onPushed?.();
+        return result;
+      } catch (err) {
+        const delay = Math.min(60_000, 2_000 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        log.error({ code: err instanceof FluxOpsError ? err.code : 'error', attempt, retryInMs: attempt < attempts ? Math.round(delay) : null }, `roll-back failed: ${errorMessage(err)}`);
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+    return undefined;
+  }
+
+  private readLock(configDir: string, commit: string): ImageLock | undefined {
+    const lockPath = path.join(configDir, IMAGE_LOCK_FILE);
+    return fs.existsSync(lockPath) ? parseImageLock(fs.readFileSync(lockPath, 'utf8'), `${this.opts.source.url}@${commit.slice(0, 12)}:${IMAGE_LOCK_FILE}`) : undefined;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -153,7 +243,7 @@ export class ImageAutomationLoop {
       const sitePolicies = new Set(synth.site(this.opts.site).images.map((i) => i.policy));
       const automated = new Set(synth.automations.flatMap((a) => a.policies));
       const policies = synth.policies.filter((p) => automated.has(p.name) && sitePolicies.has(p.name));
-      const { scans, failures } = await scanImages({ policies, repositories: synth.repositories, lock, registry: this.opts.registry, ...(only ? { only } : {}) });
+      const { scans, failures } = await scanImages({ policies, repositories: synth.repositories, lock, site: this.opts.site, registry: this.opts.registry, ...(only ? { only } : {}) });
       for (const f of failures) log.warn({ event: 'image-scan-failed', policy: f.policy, repository: f.repository, code: f.error instanceof FluxOpsError ? f.error.code : 'error' }, errorMessage(f.error));
       for (const s of scans) {
         for (const r of s.selection.rejected) {

@@ -116,6 +116,23 @@ export class NotificationHub {
       case 'image.refused':
         input = { ...base, kind: 'image.refused', policy: e.policy, site: this.opts.site, tag: e.tag, reasonCode: e.code, reason: e.message };
         break;
+      case 'image.rolledback': {
+        const pod = e.pod;
+        input = {
+          ...base,
+          kind: 'image.rolledback',
+          policy: e.policy,
+          image: e.repository,
+          site: e.site ?? this.opts.site,
+          badTag: e.bad,
+          restoredTag: e.restored,
+          podState: pod
+            ? { ...(pod.pod ? { pod: pod.pod } : {}), container: pod.container, reason: pod.reason, ...(pod.message ? { message: pod.message.slice(0, 4000) } : {}), ...(pod.restarts !== undefined ? { restarts: pod.restarts } : {}) }
+            : { reason: e.reason.replace(/\s+/g, ' ').slice(0, 2000) },
+          commit: commit(e.commit),
+        };
+        break;
+      }
       default:
         return undefined;
     }

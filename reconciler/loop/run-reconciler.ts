@@ -102,6 +102,8 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     fleetEnv: cfg.fleetEnv,
     synthesizer,
     onEvent,
+    // Health-gated roll-back: the image loop (it holds the Git credentials) reverts the update.
+    onUnhealthy: (rollout) => void images?.rollBack(rollout),
   });
 
   let images: ImageAutomationLoop | undefined;

@@ -8,15 +8,17 @@ import { FluxOpsError, errorMessage } from '../../errors';
 import { ImageLockError } from '../../constructs';
 import { formatSummary, summarizeChangeSet, type ChangeSet } from '../../stacks/change-set';
 import type { PulumiSettings } from '../../stacks/pulumi-env';
-import type { KubeClient, KubeObject } from '../cluster/kube-client';
+import { refId, type KubeClient, type KubeObject, type ObjectRef } from '../cluster/kube-client';
+import type { ImageUse } from '../../constructs/synth/synthesize';
 import { applySite, type ApplySiteResult } from '../deploy/apply-site';
+import { waitForHealth, type ObjectHealth } from '../deploy/health';
 import { DryRunRejectedError } from '../deploy/diff-site';
 import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../deploy/no-downgrade';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
 import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRecord, type SiteStatus } from '../status/site-status';
 import { checkStackSettingsFiles, StackSettingsError } from './stack-settings-files';
-import { SynthesisError, type SynthPool } from '../synth';
+import { SynthesisError, type PolicyData, type SynthPool } from '../synth';
 import { CommitSynthesizer } from './commit-synthesizer';
 
 /** Where the loop gets commits from (a Git remote and branch). */
@@ -85,6 +87,24 @@ export interface SiteReconcilerOptions {
   readonly synthesizer?: CommitSynthesizer;
   /** Notification hook; must not throw or block. */
   readonly onEvent?: (e: LoopEvent) => void;
+  /**
+   * Called when the workloads of a newly applied commit do not become healthy (health-gated
+   * roll-back: the image loop reverts the image update that caused it). Must not throw or block.
+   */
+  readonly onUnhealthy?: (rollout: UnhealthyRollout) => void;
+}
+
+/** A commit whose apply left workloads unhealthy. */
+export interface UnhealthyRollout {
+  readonly site: string;
+  /** The commit applied. */
+  readonly commit: string;
+  /** The commit applied before it (what ran), if known. */
+  readonly previousCommit?: string;
+  /** The objects that failed their health check, with the pod state when there was one. */
+  readonly failed: readonly ObjectHealth[];
+  /** The images the commit deploys on the site. */
+  readonly images: readonly ImageUse[];
 }
 
 /**
@@ -233,6 +253,12 @@ export class SiteReconciler {
       return done(await this.failed(log, status, object, undefined, err, kinds));
     }
 
+    if (!this.firstRunDone && !this.opts.dryRun && this.opts.onUnhealthy && head === this.lastApplied && status.conditions.find((c) => c.type === 'Ready')?.reason === 'HealthCheckFailed') {
+      // The rollout of the applied commit failed before this process (re)started (a crash between
+      // the health check and the roll-back): look again, so health-gated roll-back still happens.
+      await this.recheckFailedRollout(log, head, status).catch((err: unknown) => log.warn({ event: 'rollout-recheck-failed', code: err instanceof FluxOpsError ? err.code : 'error' }, errorMessage(err)));
+    }
+
     const drift = kinds.has('drift') || kinds.has('retry');
     const isNew = head !== this.lastApplied;
     if (this.opts.dryRun && head === this.lastDryRunCommit && !drift) return done({ result: 'unchanged', commit: head });
@@ -269,7 +295,7 @@ export class SiteReconciler {
         commit,
         identity: this.opts.identity,
         onLeaseWait: (holder) => clog.info({ event: 'lease-wait', holder }, `waiting: site is being applied by ${holder}`),
-        health: { timeoutMs: this.opts.healthTimeoutMs ?? 300_000 },
+        health: { timeoutMs: this.opts.healthTimeoutMs ?? 300_000, timeoutsMs: rollbackTimeouts(siteSynth.images, synth.policies) },
         ...(this.opts.dryRun ? { dryRun: true } : {}),
       });
       this.failures = 0;
@@ -297,6 +323,7 @@ export class SiteReconciler {
         clog.info({ event: 'drift-corrected', objects }, message);
         return done({ result: 'drift-corrected', commit, changeSet: apply.changeSet, apply });
       }
+      const previousCommit = this.lastApplied;
       this.lastApplied = commit;
       this.stalledCommit = undefined;
       const healthy = failedHealth.length === 0;
@@ -326,10 +353,43 @@ export class SiteReconciler {
       if (healthy) this.opts.onEvent?.({ kind: 'reconcile.succeeded', site: this.opts.site, commit, summary, changed: changed.map((c) => c.id), durationMs: Date.now() - started });
       else this.opts.onEvent?.({ kind: 'reconcile.failed', site: this.opts.site, commit, reason: message, code: 'health-check-failed', stalled: false });
       clog.info({ event: healthy ? 'applied' : 'unhealthy', summary, pulumi: apply.pulumi, timings: apply.timings }, message);
+      if (!healthy) {
+        this.opts.onUnhealthy?.({
+          site: this.opts.site,
+          commit,
+          ...(previousCommit && previousCommit !== commit ? { previousCommit } : {}),
+          failed: apply.health.filter((h) => h.status === 'failed'),
+          images: siteSynth.images,
+        });
+      }
       return done({ result: healthy ? 'applied' : 'failed', commit, changeSet: apply.changeSet, apply });
     } catch (err) {
       return done(await this.failed(clog, current, statusObject, commit, err, kinds));
     }
+  }
+
+  /**
+   * Health of the image-carrying workloads of the applied commit, after a restart found its
+   * rollout failed: what is still failing (each workload's roll-back timeout counted from the
+   * apply) is handed to `onUnhealthy` with the commit applied before it (from the history).
+   */
+  private async recheckFailedRollout(log: Logger, commit: string, status: SiteStatus): Promise<void> {
+    const synth = await this.synthesizer.synthesize(commit, 'strict');
+    const siteSynth = synth.site(this.opts.site);
+    const appliedAt = status.lastAppliedAt ? Date.parse(status.lastAppliedAt) : Date.now();
+    const timeouts = rollbackTimeouts(siteSynth.images, synth.policies);
+    const refs = new Map<string, ObjectRef>();
+    for (const u of siteSynth.images) {
+      const ref = { apiVersion: u.object.apiVersion, kind: u.object.kind, ...(u.object.namespace ? { namespace: u.object.namespace } : {}), name: u.object.name };
+      refs.set(refId(ref), ref);
+    }
+    const remaining: Record<string, number> = {};
+    for (const id of refs.keys()) remaining[id] = Math.max(0, appliedAt + (timeouts[id] ?? this.opts.healthTimeoutMs ?? 300_000) - Date.now());
+    const failed = (await waitForHealth(this.opts.kube, [...refs.values()], { timeoutsMs: remaining })).filter((h) => h.status === 'failed');
+    const previousCommit = status.history.find((r) => r.commit && r.commit !== commit && r.result === 'applied')?.commit;
+    log.info({ event: 'rollout-rechecked', commit, failed: failed.map((f) => f.id) }, failed.length ? `the rollout of ${commit.slice(0, 12)} is still failing: ${failed.map((f) => f.id).join(', ')}` : `the rollout of ${commit.slice(0, 12)} is healthy now`);
+    if (failed.length === 0) return;
+    this.opts.onUnhealthy?.({ site: this.opts.site, commit, ...(previousCommit ? { previousCommit } : {}), failed, images: siteSynth.images });
   }
 
   /** Records a failed run: a deterministic failure stalls the commit; a fault is retried with backoff. */
@@ -382,6 +442,23 @@ export class SiteReconciler {
       if (fs.existsSync(from)) fs.copyFileSync(from, path.join(this.opts.workDir, name));
     }
   }
+}
+
+/**
+ * Health timeouts of the workloads whose image policy has roll-back on: the policy's timeout
+ * (the shortest, when a workload runs images of several policies).
+ */
+function rollbackTimeouts(images: readonly ImageUse[], policies: readonly PolicyData[]): Record<string, number> {
+  const byName = new Map(policies.map((p) => [p.name, p]));
+  const out: Record<string, number> = {};
+  for (const use of images) {
+    const rollback = byName.get(use.policy)?.rollback;
+    if (rollback === false) continue;
+    const ms = rollback?.timeoutMs ?? 300_000;
+    const id = refId({ kind: use.object.kind, ...(use.object.namespace ? { namespace: use.object.namespace } : {}), name: use.object.name });
+    out[id] = Math.min(out[id] ?? ms, ms);
+  }
+  return out;
 }
 
 /** Failures that retrying the same commit cannot fix: the commit itself is the problem. */

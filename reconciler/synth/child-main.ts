@@ -13,18 +13,22 @@ import {
   FleetValidationError,
   ImageLock,
   ImageLockError,
+  EffectiveHold,
   SynthWarning,
   alertSpecs,
   checkImageLock,
+  effectiveHold,
   emptyImageLock,
+  lockBadTags,
   parseImageLock,
   synthesize,
 } from '../../constructs';
 import { FluxOpsError } from '../../errors';
+import { intervalMillis } from '../../constructs/validation';
 import { FleetLoadError } from './fleet-load-error';
 import { loadFleet } from './load-fleet';
 import { writeBackSettings } from '../images/git/write-back';
-import { AutomationData, PolicyData, RepositoryData, SYNTH_PROTOCOL, SiteSynthData, SynthPayload, SynthProblem, SynthRequest, SynthResponse, SynthStage } from './protocol';
+import { AutomationData, PolicyData, PolicyHoldData, RepositoryData, SYNTH_PROTOCOL, SiteSynthData, SynthPayload, SynthProblem, SynthRequest, SynthResponse, SynthStage } from './protocol';
 
 const RESULT_FD = 3;
 
@@ -97,14 +101,21 @@ function jsonSafe(v: unknown): unknown {
   }
 }
 
-function policiesOf(fleet: Fleet): PolicyData[] {
+function holdData(h: EffectiveHold): PolicyHoldData {
+  return { tag: h.tag, reason: h.reason, source: h.source, ...(h.since !== undefined ? { since: h.since } : {}) };
+}
+
+function policiesOf(fleet: Fleet, lock: ImageLock): PolicyData[] {
   return fleet.imagePolicies.map((p) => {
-    const holds: Record<string, { tag: string; reason: string }> = {};
-    if (p.hold) holds['*'] = { tag: p.hold.tag, reason: p.hold.reason };
+    // The hold in effect (code holds win over lock holds), without a site and per site where it differs.
+    const holds: Record<string, PolicyHoldData> = {};
+    const everywhere = effectiveHold(p, undefined, lock);
+    if (everywhere) holds['*'] = holdData(everywhere);
     for (const s of fleet.sites) {
-      const h = s.holdFor(p);
-      if (h && h !== p.hold) holds[s.siteName] = { tag: h.tag, reason: h.reason };
+      const h = effectiveHold(p, s, lock);
+      if (h && !(everywhere && h.tag === everywhere.tag && h.reason === everywhere.reason && h.source === everywhere.source)) holds[s.siteName] = holdData(h);
     }
+    const badTags = lockBadTags(lock, p.lockKey).map((b) => ({ tag: b.tag, reason: b.reason, since: b.since }));
     return {
       name: p.policyName,
       repository: p.repository.image,
@@ -115,8 +126,10 @@ function policiesOf(fleet: Fleet): PolicyData[] {
       noDowngrade: p.noDowngrade,
       digestPinning: p.digestPinning,
       holds,
+      ...(badTags.length > 0 ? { badTags } : {}),
       ...(p.repository.exclusionList ? { exclusionList: [...p.repository.exclusionList] } : {}),
       insecure: p.repository.insecure,
+      rollback: p.rollback === false ? false : { timeoutMs: intervalMillis(p.rollback.timeout) ?? 300_000 },
     };
   });
 }
@@ -232,7 +245,7 @@ function run(req: SynthRequest): SynthResponse {
         images: r.images,
       };
     });
-    const payload: SynthPayload = { fleet: fleet.fleetName, sites, results, policies: policiesOf(fleet), alerts: alertSpecs(fleet), automations: automationsOf(fleet), repositories: repositoriesOf(fleet), lock: { found, problems: lockProblems } };
+    const payload: SynthPayload = { fleet: fleet.fleetName, sites, results, policies: policiesOf(fleet, lock), alerts: alertSpecs(fleet), automations: automationsOf(fleet), repositories: repositoriesOf(fleet), lock: { found, problems: lockProblems } };
     return { protocol: SYNTH_PROTOCOL, ok: true, payload };
   } catch (err) {
     return fail('synthesize', err, req.configDir);

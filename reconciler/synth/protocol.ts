@@ -73,6 +73,16 @@ export interface SiteSynthData {
   readonly images: readonly ImageUse[];
 }
 
+/** A hold as the parent sees it. */
+export interface PolicyHoldData {
+  readonly tag: string;
+  readonly reason: string;
+  /** `construct` (fleet code) or `lock` (`holds`/`siteHolds`). Absent from older children: read as `construct`. */
+  readonly source?: 'construct' | 'lock';
+  /** When a lock hold was set. */
+  readonly since?: string;
+}
+
 /** Where the fleet's policies come from, so the parent can order tags without running fleet code. */
 export interface PolicyData {
   readonly name: string;
@@ -83,10 +93,17 @@ export interface PolicyData {
   readonly platforms: readonly string[];
   readonly noDowngrade: boolean;
   readonly digestPinning: boolean;
-  /** Holds by site (`*` for the policy's own hold). */
-  readonly holds: Readonly<Record<string, { readonly tag: string; readonly reason: string }>>;
+  /**
+   * The hold in effect, by site (`*`: without a site, and for every site not listed), from fleet
+   * code or from the lock (code wins). A site is listed only when its hold differs from `*`.
+   */
+  readonly holds: Readonly<Record<string, PolicyHoldData>>;
+  /** Tags the lock marks bad for this policy (`badTags`), in file order. @default none */
+  readonly badTags?: readonly { readonly tag: string; readonly reason: string; readonly since: string }[];
   readonly exclusionList?: readonly string[];
   readonly insecure: boolean;
+  /** Health-gated roll-back: off, or how long a workload may take to become healthy. @default { timeoutMs: 300000 } */
+  readonly rollback?: false | { readonly timeoutMs: number };
 }
 
 /** An ImageUpdateAutomation as plain data: what the image loop commits, as whom, where. */

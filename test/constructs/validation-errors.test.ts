@@ -87,6 +87,14 @@ const cases: Case[] = [
     value: '$ts',
   },
   {
+    title: 'roll-back timeout that is not a duration',
+    id: 'p',
+    build: (f) => new ImagePolicy(f.fleet, 'p', policyProps(f, { rollback: { timeout: '5 minutes' as '5m' } })),
+    path: 'test-fleet/p',
+    field: 'rollback.timeout',
+    value: '5 minutes',
+  },
+  {
     title: 'initialTag outside the range',
     id: 'p',
     build: (f) => new ImagePolicy(f.fleet, 'p', policyProps(f, { initialTag: '2.0.0' })),

@@ -3,6 +3,7 @@ import type { PolicyData, RepositoryData } from '../../synth/protocol';
 import { createTagPolicy, selectImage, type ImageSelection } from '../policy';
 import type { RegistryClient } from '../registry';
 import type { LockUpdate } from '../lock';
+import { policyState } from '../policy-state';
 
 /** What one scan found for one image policy. */
 export interface PolicyScan {
@@ -34,7 +35,9 @@ export interface ScanImagesOptions {
   readonly registry: RegistryClient;
   /** Scan only these policies (a registry notification names a repository). @default every policy */
   readonly only?: ReadonlySet<string>;
-  /** Holds and bad tags per policy (from the lock; see `policyState`). */
+  /** The site whose images are chosen (its site holds apply). @default fleet-wide holds only */
+  readonly site?: string;
+  /** Holds and bad tags per policy. @default `policyState` of the lock (and the policy's holds in fleet code) */
   readonly state?: (policy: string) => { hold?: { tag: string; reason: string }; badTags?: readonly string[] };
   /** Clock for `updatedAt`. @default now */
   readonly now?: () => Date;
@@ -62,8 +65,8 @@ export async function scanImages(opts: ScanImagesOptions): Promise<{ scans: Poli
       if (!tagsOf.has(p.repository)) tagsOf.set(p.repository, client.listTags());
       const tags = await tagsOf.get(p.repository)!;
       const locked = findLockEntry(opts.lock, p.name)?.entry;
-      const state = opts.state?.(p.name) ?? {};
-      const hold = state.hold ?? p.holds['*'];
+      const state = opts.state?.(p.name) ?? policyState(opts.lock, { name: p.name, repository: p.repository, holds: p.holds }, opts.site);
+      const hold = state.hold;
       const policy = createTagPolicy({ name: p.name, rule: p.rule, ...(p.filterTags ? { filterTags: p.filterTags } : {}), ...(repo?.exclusionList ?? p.exclusionList ? { exclusionList: repo?.exclusionList ?? p.exclusionList } : {}) });
       const selection = await selectImage({
         policy,

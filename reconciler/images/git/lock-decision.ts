@@ -1,34 +1,43 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ImageLock, ImageLockEntry, emptyImageLock, parseImageLock } from '../../../constructs/lock';
+import { ImageLock, ImageLockBadTag, ImageLockEntry, ImageLockHold, emptyImageLock, findBadTag, parseImageLock } from '../../../constructs/lock';
 import { LockUpdate, SetterImage, SetterProblem, parseSetterName, setterImages, updateLockText, updateSetters } from '../lock';
 import type { WriteBackCompute, WriteBackPlan } from './write-back';
 
-/** One update decided by the image loop, with the entry it was decided against. */
+/**
+ * What an update is about in the lock: an entry (`set`, `remove`), a hold (`set-hold`,
+ * `remove-hold`) or a bad tag's record (`add-bad-tag`, `remove-bad-tag`).
+ */
+export type LockDecisionSubject = ImageLockEntry | ImageLockHold | ImageLockBadTag;
+
+/** One update decided by the image loop or a person (`fluxops images`), with what it was decided against. */
 export interface LockDecision {
   /** The update to make. */
   readonly update: LockUpdate;
   /**
-   * The entry as the lock recorded it when the decision was made (`undefined`: there was none).
-   * If the head has a different entry by the time FluxOps writes, a person changed it: the
-   * person's change wins and this update becomes a {@link LockConflict}.
+   * The entry, hold or bad-tag record the lock had for the update's key when the decision was
+   * made (`undefined`: there was none). If the head has something different by the time
+   * FluxOps writes, a person changed it: the person's change wins and this update becomes a
+   * {@link LockConflict}.
    */
-  readonly base: ImageLockEntry | undefined;
+  readonly base: LockDecisionSubject | undefined;
 }
 
-/** An update dropped because the entry changed since the decision (a human edit wins). */
+/** An update dropped because its entry, hold or bad tag changed since the decision (a human edit wins). */
 export interface LockConflict {
   /** Image policy. */
   readonly policy: string;
-  /** Site of a site-specific entry. */
+  /** Site of a site-specific entry or hold. */
   readonly site?: string;
-  /** The entry the decision was made against. */
-  readonly base?: ImageLockEntry;
-  /** The entry at the head now (the person's). */
-  readonly current?: ImageLockEntry;
-  /** What the automation wanted to write (`undefined` for a removal). */
-  readonly wanted?: ImageLockEntry;
-  /** Always `entry-changed` for now. */
-  readonly reason: 'entry-changed';
+  /** The tag of a bad-tag update. */
+  readonly tag?: string;
+  /** What the decision was made against. */
+  readonly base?: LockDecisionSubject;
+  /** What the head has now (the person's). */
+  readonly current?: LockDecisionSubject;
+  /** What the update wanted to write (`undefined` for a removal). */
+  readonly wanted?: LockDecisionSubject;
+  /** Which kind of thing changed: an entry, a hold or a bad tag. */
+  readonly reason: 'entry-changed' | 'hold-changed' | 'bad-tag-changed';
 }
 
 /** Where setter markers are applied after the lock changes (for repositories coming from Flux). */
@@ -49,29 +58,59 @@ export interface LockWriteBackOptions {
   readonly refreshTimestamps?: boolean;
 }
 
-function entryAt(lock: ImageLock, policy: string, site?: string): ImageLockEntry | undefined {
-  return site === undefined ? lock.policies[policy] : lock.sites[site]?.[policy];
+/** What the lock has for an update's key: the entry, the hold or the bad-tag record. */
+function subjectAt(lock: ImageLock, u: LockUpdate): LockDecisionSubject | undefined {
+  switch (u.action) {
+    case 'set':
+    case 'remove':
+      return u.site === undefined ? lock.policies[u.policy] : lock.sites[u.site]?.[u.policy];
+    case 'set-hold':
+    case 'remove-hold':
+      return u.site === undefined ? lock.holds?.[u.policy] : lock.siteHolds?.[u.site]?.[u.policy];
+    case 'add-bad-tag':
+      return findBadTag(lock, u.policy, u.badTag.tag);
+    case 'remove-bad-tag':
+      return findBadTag(lock, u.policy, u.tag);
+  }
 }
 
-function sameImage(a: ImageLockEntry | undefined, b: ImageLockEntry | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return isDeepStrictEqual({ ...a, updatedAt: '' }, { ...b, updatedAt: '' });
+/** What an update wants the lock to have for its key (`undefined`: nothing). */
+function subjectWanted(u: LockUpdate): LockDecisionSubject | undefined {
+  return u.action === 'set' ? u.entry : u.action === 'set-hold' ? u.hold : u.action === 'add-bad-tag' ? u.badTag : undefined;
 }
 
-/** Decisions for `updates` made against `base` (the lock the image loop read; `undefined`: none). */
+/**
+ * Whether the head already has what the update wants: the same image (`updatedAt` aside), a
+ * hold at the same tag for the same reason (`since` aside), a tag already marked bad (whatever
+ * the record says), or nothing where a removal wants nothing.
+ */
+function alreadyThere(u: LockUpdate, now: LockDecisionSubject | undefined): boolean {
+  const wanted = subjectWanted(u);
+  if (now === undefined || wanted === undefined) return now === wanted;
+  if (u.action === 'set') return isDeepStrictEqual({ ...now, updatedAt: '' }, { ...wanted, updatedAt: '' });
+  if (u.action === 'set-hold') return now.tag === wanted.tag && (now as ImageLockHold).reason === (wanted as ImageLockHold).reason;
+  return true;
+}
+
+function conflictReason(u: LockUpdate): LockConflict['reason'] {
+  return u.action === 'set' || u.action === 'remove' ? 'entry-changed' : u.action === 'set-hold' || u.action === 'remove-hold' ? 'hold-changed' : 'bad-tag-changed';
+}
+
+/** Decisions for `updates` made against `base` (the lock the caller read; `undefined`: none). */
 export function lockDecisions(base: ImageLock | undefined, updates: readonly LockUpdate[]): LockDecision[] {
   const lock = base ?? emptyImageLock();
-  return updates.map((update) => ({ update, base: entryAt(lock, update.policy, update.site) }));
+  return updates.map((update) => ({ update, base: subjectAt(lock, update) }));
 }
 
 /**
  * The compute function for `writeBack` that applies lock decisions to whatever head it is given:
  *
- * - an update whose image is already at the head is skipped (nothing to do, no commit);
- * - an update whose entry at the head still equals its base is applied with `updateLockText`
- *   (only the changed tokens are rewritten);
- * - an update whose entry changed since the decision is dropped and reported as a conflict: the
- *   human's edit wins; the other updates go ahead.
+ * - an update the head already has (the image, the hold, the bad mark; or nothing, for a
+ *   removal) is skipped (nothing to do, no commit);
+ * - an update whose entry, hold or bad tag at the head still equals its base is applied with
+ *   `updateLockText` (only the changed tokens are rewritten);
+ * - an update whose entry, hold or bad tag changed since the decision is dropped and reported as
+ *   a conflict: the human's edit wins; the other updates go ahead.
  *
  * With `setters`, the markers of the policies whose entries changed are applied with
  * `updateSetters` (markers of other policies are left alone).
@@ -83,21 +122,23 @@ export function lockWriteBack(opts: LockWriteBackOptions): WriteBackCompute {
     const kept: LockUpdate[] = [];
     const conflicts: LockConflict[] = [];
     for (const d of opts.decisions) {
-      const { policy, site } = d.update;
-      const now = entryAt(current, policy, site);
-      const wanted = d.update.action === 'set' ? d.update.entry : undefined;
-      if (sameImage(now, wanted)) continue;
+      const now = subjectAt(current, d.update);
+      if (alreadyThere(d.update, now)) continue;
       if (isDeepStrictEqual(now, d.base)) {
         kept.push(d.update);
         continue;
       }
+      const site = 'site' in d.update ? d.update.site : undefined;
+      const tag = d.update.action === 'add-bad-tag' ? d.update.badTag.tag : d.update.action === 'remove-bad-tag' ? d.update.tag : undefined;
+      const wanted = subjectWanted(d.update);
       conflicts.push({
-        policy,
+        policy: d.update.policy,
         ...(site !== undefined ? { site } : {}),
+        ...(tag !== undefined ? { tag } : {}),
         ...(d.base !== undefined ? { base: d.base } : {}),
         ...(now !== undefined ? { current: now } : {}),
         ...(wanted !== undefined ? { wanted } : {}),
-        reason: 'entry-changed',
+        reason: conflictReason(d.update),
       });
     }
     const lock = updateLockText(head.lockText, kept, { source: head.lockFile, refreshTimestamps: opts.refreshTimestamps });
@@ -124,7 +165,7 @@ export function lockWriteBack(opts: LockWriteBackOptions): WriteBackCompute {
     }
     return {
       files: { ...(lock.changed ? { [head.lockFile]: lock.text } : {}), ...setterFiles },
-      changes: { lockFile: head.lockFile, lock: lock.changes, setters: setterChanges },
+      changes: { lockFile: head.lockFile, lock: lock.changes, setters: setterChanges, holds: lock.holds, badTags: lock.badTags },
       conflicts,
       problems,
     };

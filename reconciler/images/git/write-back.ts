@@ -47,6 +47,11 @@ export interface WriteBackPlan {
   readonly conflicts?: readonly LockConflict[];
   /** Setter markers that could not be applied. */
   readonly problems?: readonly SetterProblem[];
+  /**
+   * The commit message, when the automation's template does not fit (a roll-back says why the
+   * rollout failed). @default the automation's message rendered from `changes`
+   */
+  readonly message?: string;
 }
 
 /**
@@ -207,7 +212,7 @@ export async function writeBack(opts: WriteBackOptions): Promise<WriteBackResult
       if (Object.keys(changed).length === 0) {
         return { ...common, status: 'unchanged', files: [], changes: { lockFile: lockPath, lock: [], setters: [] } };
       }
-      const message = renderCommitMessage(s.message, plan.changes);
+      const message = plan.message ?? renderCommitMessage(s.message, plan.changes);
       if (message === undefined) throw new WriteBackComputeError('changes', 'files change but the change set is empty, so there is nothing to write a commit message from');
       const files = Object.keys(changed).sort();
       const tree = await writeTree(client, gitDir, work, base, changed, head.entries);

@@ -9,4 +9,5 @@ export * from './setter-errors';
 export * from './setter-marker';
 export * from './update-setters';
 export * from './render-commit-message';
+export * from './lock-notes-message';
 export * from './setter-images';

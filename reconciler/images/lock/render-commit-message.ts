@@ -3,7 +3,8 @@ import { CommitTemplateChange, CommitTemplateError, compileCommitTemplate, rende
 import { Fleet } from '../../../constructs/fleet';
 import { CI_SKIP_MARKER, ImageUpdateAutomation } from '../../../constructs/image-update-automation';
 import { IMAGE_LOCK_FILE, ImageLockEntry } from '../../../constructs/lock';
-import { LockEntryChange } from './lock-change';
+import { LockBadTagChange, LockEntryChange, LockHoldChange } from './lock-change';
+import { lockNoteLines, lockNotesMessage } from './lock-notes-message';
 import { SetterChange } from './update-setters';
 
 /** What the commit message is rendered from: an ImageUpdateAutomation's settings. */
@@ -38,6 +39,10 @@ export interface ImageChangeSet {
   readonly lock?: readonly LockEntryChange[];
   /** Marked values that changed (from `updateSetters`). */
   readonly setters?: readonly SetterChange[];
+  /** Holds that changed (`LockRewrite.holds`). */
+  readonly holds?: readonly LockHoldChange[];
+  /** Bad tags that changed (`LockRewrite.badTags`). */
+  readonly badTags?: readonly LockBadTagChange[];
 }
 
 /** The settings of an ImageUpdateAutomation construct, for {@link renderCommitMessage}. */
@@ -81,21 +86,30 @@ export function commitTemplateChanges(changes: ImageChangeSet, namespace: string
 
 /**
  * Renders the commit message for a change set: deterministic (same settings and changes, same
- * bytes), with the CI-skip marker when asked. An empty change set renders nothing (`undefined`):
- * callers must never make an empty commit. A template that fails, or renders only whitespace,
- * throws {@link CommitTemplateError}.
+ * bytes), with the CI-skip marker when asked. Entry and setter changes go through the template
+ * (Flux's data model); hold and bad-tag changes, which Flux's data cannot express, are listed
+ * after it (or make the whole message, `lockNotesMessage`, when nothing else changed). An empty
+ * change set renders nothing (`undefined`): callers must never make an empty commit. A template
+ * that fails, or renders only whitespace, throws {@link CommitTemplateError}.
  */
 export function renderCommitMessage(settings: CommitMessageSettings, changes: ImageChangeSet): string | undefined {
   const list = commitTemplateChanges(changes, settings.namespace);
-  if (list.length === 0) return undefined;
-  const compiled = compileCommitTemplate(settings.messageTemplate);
-  let message = renderCommitTemplate(compiled, {
-    automation: { name: settings.automationName, namespace: settings.namespace },
-    changes: list,
-    values: settings.values ?? {},
-  });
-  if (message.trim() === '') {
-    throw new CommitTemplateError({ phase: 'render', line: 1, column: 1, reason: 'rendered an empty commit message' });
+  const notes = lockNoteLines(changes);
+  if (list.length === 0 && notes.length === 0) return undefined;
+  let message: string;
+  if (list.length === 0) {
+    message = lockNotesMessage(changes) as string;
+  } else {
+    const compiled = compileCommitTemplate(settings.messageTemplate);
+    message = renderCommitTemplate(compiled, {
+      automation: { name: settings.automationName, namespace: settings.namespace },
+      changes: list,
+      values: settings.values ?? {},
+    });
+    if (message.trim() === '') {
+      throw new CommitTemplateError({ phase: 'render', line: 1, column: 1, reason: 'rendered an empty commit message' });
+    }
+    if (notes.length > 0) message = `${message.trimEnd()}\n\nHolds and bad tags:\n${notes.map((l) => `- ${l}`).join('\n')}\n`;
   }
   if (settings.skipCi && !message.includes(CI_SKIP_MARKER)) message = `${message.trimEnd()}\n\n${CI_SKIP_MARKER}\n`;
   return message;

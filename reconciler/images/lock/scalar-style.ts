@@ -53,7 +53,10 @@ export function renderScalarSource(value: string, style: ScalarStyle, options: {
   if (/[\r\n]/.test(value)) throw new RangeError(`refusing to write a multi-line value as an image field: ${JSON.stringify(value)}`);
   const token: CST.FlowScalar = { type: 'scalar', offset: 0, indent: options.indent ?? 0, source: '' };
   CST.setScalarValue(token, value, { inFlow: options.inFlow, type: CST_TYPE[style] });
-  if (token.type === 'scalar' && !plainReadsAsString(token.source, value)) {
+  // Plain was asked for but cannot be used: because it would read as another value, or because
+  // the yaml library itself had to quote (`: ` or ` #` inside, as free-text reasons have). Either
+  // way the file's own quote is used.
+  if (style === 'plain' && (token.type !== 'scalar' || !plainReadsAsString(token.source, value))) {
     CST.setScalarValue(token, value, { inFlow: options.inFlow, type: CST_TYPE[options.fallback] });
   }
   return token.source;

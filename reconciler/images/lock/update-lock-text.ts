@@ -9,15 +9,20 @@ import {
   parseImageLock,
   serializeImageLock,
   validateImageLock,
+  withBadTag,
   withLockEntry,
+  withLockHold,
+  withoutBadTag,
   withoutLockEntry,
+  withoutLockHold,
 } from '../../../constructs/lock';
-import { LockEntryChange, LockRewrite, LockUpdate, diffImageLocks } from './lock-change';
+import { LockEntryChange, LockRewrite, LockUpdate, diffImageLocks, diffLockBadTags, diffLockHolds } from './lock-change';
+import { rewriteLockNotes } from './update-lock-notes';
 import { LockEditError } from './lock-edit-error';
-import { ScalarStyle, renderScalarSource, rewriteScalarToken, scalarStyleOf } from './scalar-style';
-import { TextEdit, applyTextEdits } from './text-edit';
-import { findPair, isFlowCollection, nodeContentEnd, nodeStart, pairKey, pairValueIndicator, parseYamlStream } from './yaml-document';
-import { YamlSource } from './yaml-source';
+import { PassContext, afterColon, compareRootKeys, keyLineStart, linesAt, membershipEdits, pairExtentEnd, runPass, scalarEdit } from './block-edits';
+import { NewPair, entryPairs, flowSeqText, mapPair, platformLines, scalarText, spaces } from './lock-layout';
+import { TextEdit } from './text-edit';
+import { findPair, isFlowCollection, nodeContentEnd, nodeStart } from './yaml-document';
 
 /** Options of {@link updateLockText}. */
 export interface UpdateLockOptions {
@@ -26,7 +31,8 @@ export interface UpdateLockOptions {
   /**
    * Write a new `updatedAt` even when an update selects the image the entry already records.
    * By default such an update is a no-op: `updatedAt` says when the image was selected, and
-   * re-selecting it must not produce a commit.
+   * re-selecting it must not produce a commit. The same goes for a hold's `since` when a
+   * `set-hold` repeats the recorded tag and reason.
    * @default false
    */
   readonly refreshTimestamps?: boolean;
@@ -34,10 +40,13 @@ export interface UpdateLockOptions {
 
 /**
  * Applies `updates` to the text of a `fluxops.lock.yaml` and returns the new text plus the typed
- * change set. Only the scalars that change are rewritten; comments, indentation, key order,
- * quoting, flow style, line endings and a BOM stay as they are. New entries (and new site
- * sections) go in sorted position in the file's own style; a missing or blank file (`undefined`
- * or whitespace) becomes a fresh lock written by `serializeImageLock`.
+ * change sets (entries, holds, bad tags). Only the scalars that change are rewritten; comments,
+ * indentation, key order, quoting, flow style, line endings and a BOM stay as they are. New
+ * entries, holds and site sections go in sorted position, new bad tags in list order
+ * (`withBadTag`), new top-level sections (`holds`, `siteHolds`, `badTags`) after the others in
+ * that order, all in the file's own style; a section whose last member goes is removed. A
+ * missing or blank file (`undefined` or whitespace) becomes a fresh lock written by
+ * `serializeImageLock`.
  *
  * An update that changes nothing returns the input unchanged with an empty change set. An
  * invalid input or an update that would make the lock invalid throws {@link ImageLockError}
@@ -51,10 +60,21 @@ export function updateLockText(text: string | undefined, updates: readonly LockU
   const before = fresh ? emptyImageLock() : parseImageLock(input, source);
   const intended = applyUpdates(before, updates, options);
   const changes = diffImageLocks(before, intended);
-  if (changes.length === 0) return { text: input, changed: false, changes: [], lock: before };
-  const out = fresh ? serializeImageLock(intended) : rewriteLock(input, before, intended, changes, source);
+  const holds = diffLockHolds(before, intended);
+  const badTags = diffLockBadTags(before, intended);
+  if (changes.length === 0 && holds.length === 0 && badTags.length === 0) return { text: input, changed: false, changes: [], holds: [], badTags: [], lock: before };
+  const out = fresh ? serializeImageLock(intended) : keepFinalNewlineStyle(input, rewriteLockNotes(rewriteLock(input, before, intended, changes, source), intended, holds, badTags, source));
   verifyRewrite(out, intended, source);
-  return { text: out, changed: true, changes, lock: intended };
+  return { text: out, changed: true, changes, holds, badTags, lock: intended };
+}
+
+/**
+ * A file that ends without a line break keeps ending without one: removing its last lines leaves
+ * the break of the line before them at the end, which is dropped here (additions at such an end
+ * already put the break in front).
+ */
+function keepFinalNewlineStyle(input: string, out: string): string {
+  return !input.endsWith('\n') && out.endsWith('\n') ? out.replace(/\r?\n$/, '') : out;
 }
 
 function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options: UpdateLockOptions): ImageLock {
@@ -64,7 +84,8 @@ function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options
     const where = `updates[${i}]`;
     if (typeof u !== 'object' || u === null) throw new ImageLockError({ source, field: where, reason: 'must be an update object' });
     if (typeof u.policy !== 'string') throw new ImageLockError({ source, field: `${where}.policy`, reason: 'must be a policy name' });
-    if (u.site !== undefined && typeof u.site !== 'string') throw new ImageLockError({ source, field: `${where}.site`, reason: 'must be a site name or absent' });
+    const site = (u as { site?: unknown }).site;
+    if (site !== undefined && typeof site !== 'string') throw new ImageLockError({ source, field: `${where}.site`, reason: 'must be a site name or absent' });
     if (u.action === 'remove') {
       lock = withoutLockEntry(lock, u.policy, u.site);
     } else if (u.action === 'set') {
@@ -73,8 +94,28 @@ function applyUpdates(before: ImageLock, updates: readonly LockUpdate[], options
       const sameImage = current !== undefined && isDeepStrictEqual({ ...current, updatedAt: '' }, { ...u.entry, updatedAt: '' });
       const entry = sameImage && !options.refreshTimestamps ? current : u.entry;
       lock = withLockEntry(lock, u.policy, entry, u.site);
+    } else if (u.action === 'set-hold') {
+      if (typeof u.hold !== 'object' || u.hold === null) throw new ImageLockError({ source, field: `${where}.hold`, reason: 'must be a hold ({ tag, reason, since })' });
+      const current = u.site === undefined ? lock.holds?.[u.policy] : lock.siteHolds?.[u.site]?.[u.policy];
+      const same = current !== undefined && current.tag === u.hold.tag && current.reason === u.hold.reason;
+      lock = withLockHold(lock, u.policy, same && !options.refreshTimestamps ? current : u.hold, u.site);
+    } else if (u.action === 'remove-hold') {
+      lock = withoutLockHold(lock, u.policy, u.site);
+    } else if (u.action === 'add-bad-tag' || u.action === 'remove-bad-tag') {
+      if (site !== undefined) throw new ImageLockError({ source, field: `${where}.site`, reason: 'bad tags are fleet-wide (a bad image is bad on every site); leave site out' });
+      if (u.action === 'add-bad-tag') {
+        if (typeof u.badTag !== 'object' || u.badTag === null) throw new ImageLockError({ source, field: `${where}.badTag`, reason: 'must be a bad tag ({ tag, reason, since })' });
+        lock = withBadTag(lock, u.policy, u.badTag);
+      } else {
+        if (typeof u.tag !== 'string') throw new ImageLockError({ source, field: `${where}.tag`, reason: 'must be a tag' });
+        lock = withoutBadTag(lock, u.policy, u.tag);
+      }
     } else {
-      throw new ImageLockError({ source, field: `${where}.action`, reason: `must be "set" or "remove", not ${JSON.stringify((u as { action: unknown }).action)}` });
+      throw new ImageLockError({
+        source,
+        field: `${where}.action`,
+        reason: `must be one of "set", "remove", "set-hold", "remove-hold", "add-bad-tag", "remove-bad-tag", not ${JSON.stringify((u as { action: unknown }).action)}`,
+      });
     }
   });
   // Names the first bad field of the result (`sites.warehouse-b.mqtt-broker.tag`) and the file.
@@ -89,8 +130,18 @@ function verifyRewrite(out: string, intended: ImageLock, source: string): void {
     throw new LockEditError({ source, field: '(document)', reason: `the edited text would not be a valid lock (${cause instanceof Error ? cause.message : String(cause)})`, cause });
   }
   if (isDeepStrictEqual(reread, intended)) return;
-  const differs = diffImageLocks(intended, reread)[0];
-  const field = differs ? entryPath(differs.policy, differs.site) : '(document)';
+  const entry = diffImageLocks(intended, reread)[0];
+  const hold = diffLockHolds(intended, reread)[0];
+  const bad = diffLockBadTags(intended, reread)[0];
+  const field = entry
+    ? entryPath(entry.policy, entry.site)
+    : hold
+      ? hold.site === undefined
+        ? `holds.${hold.policy}`
+        : `siteHolds.${hold.site}.${hold.policy}`
+      : bad
+        ? `badTags.${bad.policy}`
+        : '(document)';
   throw new LockEditError({
     source,
     field,
@@ -115,344 +166,6 @@ function rewriteLock(text: string, before: ImageLock, intended: ImageLock, chang
   if (changes.some((c) => c.action !== 'updated')) out = runPass(out, source, (ctx) => entryEdits(ctx, intended, changes));
   if (siteMembership) out = runPass(out, source, (ctx) => siteEdits(ctx, intended, changes));
   return out;
-}
-
-interface PassContext {
-  readonly src: YamlSource;
-  readonly root: YAMLMap<Node, Node | null>;
-  readonly layout: LockLayout;
-  readonly source: string;
-}
-
-function runPass(text: string, source: string, plan: (ctx: PassContext) => TextEdit[]): string {
-  const { documents, errors } = parseYamlStream(text);
-  const root = documents[0]?.contents;
-  if (errors.length > 0 || !isMap(root)) {
-    throw new LockEditError({ source, field: '(document)', reason: `cannot re-read the lock while editing it (${errors[0]?.message ?? 'not a mapping'})` });
-  }
-  const src = new YamlSource(text);
-  const ctx: PassContext = { src, root: root as YAMLMap<Node, Node | null>, layout: detectLayout(src, root as YAMLMap<Node, Node | null>), source };
-  return applyTextEdits(text, plan(ctx));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Layout: how this file writes things, so new text looks like the old.
-
-interface LockLayout {
-  readonly eol: string;
-  /** Indentation step between a key and its block map (2 unless the file says otherwise). */
-  readonly step: number;
-  /** Column of an entry's fields minus the column of the entry's key. */
-  readonly fieldOffset: number;
-  /** Column of a site's entry keys minus the column of the site key. */
-  readonly siteEntryOffset: number;
-  /** Column of a `platforms` dash minus the column of the `platforms` key. */
-  readonly seqOffset: number;
-  /** What follows a sequence dash before the item (`" "` normally). */
-  readonly dashGap: string;
-  /** Whether the file writes entries as one-line flow maps (`gw: {image: ..., tag: ...}`). */
-  readonly entryFlow: boolean;
-  /** Whether flow collections have inner padding (`{ a: b }`). */
-  readonly flowPad: boolean;
-  /** Scalar style per field, from the first entry that has it. */
-  readonly styles: Readonly<Record<'key' | 'image' | 'tag' | 'digest' | 'updatedAt' | 'platform', ScalarStyle>>;
-  /** Quote used when a plain scalar would read as another type. */
-  readonly fallback: 'single' | 'double';
-}
-
-function detectLayout(src: YamlSource, root: YAMLMap<Node, Node | null>): LockLayout {
-  const col = (n: Node) => src.columnOf(nodeStart(n));
-  let step: number | undefined;
-  for (const key of ['policies', 'sites']) {
-    const p = findPair(root, key);
-    if (p && isMap(p.value) && !isFlowCollection(p.value) && p.value.items.length > 0) {
-      const child = (p.value.items[0] as Pair<Node, Node | null>).key;
-      step ??= col(child) - col(p.key);
-    }
-  }
-  const entries: { key: Node; value: YAMLMap<Node, Node | null> }[] = [];
-  const sites: { key: Node; value: YAMLMap<Node, Node | null> }[] = [];
-  const collect = (map: Node | null | undefined, into: { key: Node; value: YAMLMap<Node, Node | null> }[]) => {
-    if (!isMap(map)) return;
-    for (const p of map.items as Pair<Node, Node | null>[]) if (isMap(p.value)) into.push({ key: p.key, value: p.value as YAMLMap<Node, Node | null> });
-  };
-  collect(findPair(root, 'policies')?.value, entries);
-  collect(findPair(root, 'sites')?.value, sites);
-  for (const s of sites) collect(s.value, entries);
-
-  let fieldOffset: number | undefined;
-  let entryFlow: boolean | undefined;
-  let seqOffset: number | undefined;
-  let dashGap: string | undefined;
-  let flowPad: boolean | undefined;
-  const styles: Partial<Record<keyof LockLayout['styles'], ScalarStyle>> = {};
-  const quotes = { single: 0, double: 0 };
-  const noteStyle = (kind: keyof LockLayout['styles'], node: Node | null | undefined) => {
-    const token = isScalar(node) ? node.srcToken : undefined;
-    const style = token ? scalarStyleOf(token) : undefined;
-    if (!style) return;
-    styles[kind] ??= style;
-    if (style !== 'plain') quotes[style]++;
-  };
-  const notePad = (node: Node) => {
-    if (flowPad === undefined && isFlowCollection(node)) flowPad = src.text[nodeStart(node) + 1] === ' ';
-  };
-  for (const e of entries) {
-    noteStyle('key', e.key);
-    entryFlow ??= isFlowCollection(e.value);
-    if (isFlowCollection(e.value)) notePad(e.value);
-    for (const p of e.value.items as Pair<Node, Node | null>[]) {
-      if (fieldOffset === undefined && !isFlowCollection(e.value)) fieldOffset = col(p.key) - col(e.key);
-      const k = pairKey(p);
-      if (k === 'image' || k === 'tag' || k === 'digest' || k === 'updatedAt') noteStyle(k, p.value);
-      if (k === 'platforms' && isSeq(p.value)) {
-        for (const item of p.value.items) noteStyle('platform', item as Node);
-        if (isFlowCollection(p.value)) notePad(p.value);
-        const seqToken = p.value.srcToken;
-        if (seqOffset === undefined && seqToken?.type === 'block-seq' && seqToken.items.length > 0) {
-          const dash = seqToken.items[0].start.find((t) => t.type === 'seq-item-ind');
-          const first = p.value.items[0] as Node | undefined;
-          if (dash && first) {
-            seqOffset = src.columnOf(dash.offset) - col(p.key);
-            dashGap = src.text.slice(dash.offset + 1, nodeStart(first));
-            if (!/^ +$/.test(dashGap)) dashGap = ' ';
-          }
-        }
-      }
-    }
-  }
-  let siteEntryOffset: number | undefined;
-  for (const s of sites) {
-    noteStyle('key', s.key);
-    if (siteEntryOffset === undefined && !isFlowCollection(s.value) && s.value.items.length > 0) {
-      siteEntryOffset = col((s.value.items[0] as Pair<Node, Node | null>).key) - col(s.key);
-    }
-  }
-  const resolvedStep = step !== undefined && step > 0 ? step : 2;
-  return {
-    eol: src.eol,
-    step: resolvedStep,
-    fieldOffset: fieldOffset !== undefined && fieldOffset > 0 ? fieldOffset : resolvedStep,
-    siteEntryOffset: siteEntryOffset !== undefined && siteEntryOffset > 0 ? siteEntryOffset : resolvedStep,
-    seqOffset: seqOffset !== undefined && seqOffset >= 0 ? seqOffset : resolvedStep,
-    dashGap: dashGap ?? ' ',
-    entryFlow: entryFlow ?? false,
-    flowPad: flowPad ?? false,
-    styles: {
-      key: styles.key ?? 'plain',
-      image: styles.image ?? 'plain',
-      tag: styles.tag ?? 'plain',
-      digest: styles.digest ?? 'plain',
-      updatedAt: styles.updatedAt ?? 'plain',
-      platform: styles.platform ?? 'plain',
-    },
-    fallback: quotes.single > quotes.double ? 'single' : 'double',
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering of new text in the file's style.
-
-const spaces = (n: number) => ' '.repeat(n);
-
-function scalarText(layout: LockLayout, kind: keyof LockLayout['styles'], value: string, inFlow: boolean): string {
-  return renderScalarSource(value, layout.styles[kind], { inFlow, fallback: layout.fallback });
-}
-
-function flowSeqText(layout: LockLayout, values: readonly string[], pad: boolean): string {
-  if (values.length === 0) return '[]';
-  const inner = values.map((v) => scalarText(layout, 'platform', v, true)).join(', ');
-  return pad ? `[ ${inner} ]` : `[${inner}]`;
-}
-
-function flowEntryText(layout: LockLayout, entry: ImageLockEntry): string {
-  const parts = [
-    `image: ${scalarText(layout, 'image', entry.image, true)}`,
-    `tag: ${scalarText(layout, 'tag', entry.tag, true)}`,
-    `digest: ${scalarText(layout, 'digest', entry.digest, true)}`,
-    `updatedAt: ${scalarText(layout, 'updatedAt', entry.updatedAt, true)}`,
-    ...(entry.platforms !== undefined ? [`platforms: ${flowSeqText(layout, entry.platforms, layout.flowPad)}`] : []),
-  ];
-  return layout.flowPad ? `{ ${parts.join(', ')} }` : `{${parts.join(', ')}}`;
-}
-
-function platformLines(layout: LockLayout, values: readonly string[], keyColumn: number): string[] {
-  return values.map((v) => `${spaces(keyColumn + layout.seqOffset)}-${layout.dashGap}${scalarText(layout, 'platform', v, false)}`);
-}
-
-function blockEntryLines(layout: LockLayout, key: string, entry: ImageLockEntry, column: number): string[] {
-  const k = scalarText(layout, 'key', key, false);
-  if (layout.entryFlow) return [`${spaces(column)}${k}: ${flowEntryText(layout, entry)}`];
-  const f = column + layout.fieldOffset;
-  const lines = [
-    `${spaces(column)}${k}:`,
-    `${spaces(f)}image: ${scalarText(layout, 'image', entry.image, false)}`,
-    `${spaces(f)}tag: ${scalarText(layout, 'tag', entry.tag, false)}`,
-    `${spaces(f)}digest: ${scalarText(layout, 'digest', entry.digest, false)}`,
-    `${spaces(f)}updatedAt: ${scalarText(layout, 'updatedAt', entry.updatedAt, false)}`,
-  ];
-  if (entry.platforms !== undefined) {
-    if (entry.platforms.length === 0) lines.push(`${spaces(f)}platforms: []`);
-    else lines.push(`${spaces(f)}platforms:`, ...platformLines(layout, entry.platforms, f));
-  }
-  return lines;
-}
-
-/** A key/value to add to a map, renderable as block lines at a column or as flow text. */
-interface NewPair {
-  readonly key: string;
-  block(column: number): string[];
-  flow(): string;
-}
-
-function entryPair(layout: LockLayout, key: string, entry: ImageLockEntry): NewPair {
-  return {
-    key,
-    block: (column) => blockEntryLines(layout, key, entry, column),
-    flow: () => `${scalarText(layout, 'key', key, true)}: ${flowEntryText(layout, entry)}`,
-  };
-}
-
-function mapPair(layout: LockLayout, key: string, children: readonly NewPair[], childOffset: number): NewPair {
-  return {
-    key,
-    block: (column) => [`${spaces(column)}${scalarText(layout, 'key', key, false)}:`, ...children.flatMap((c) => c.block(column + childOffset))],
-    flow: () => {
-      const inner = children.map((c) => c.flow()).join(', ');
-      return `${scalarText(layout, 'key', key, true)}: ${layout.flowPad ? `{ ${inner} }` : `{${inner}}`}`;
-    },
-  };
-}
-
-function entryPairs(layout: LockLayout, entries: Readonly<Record<string, ImageLockEntry>>, keys: readonly string[]): NewPair[] {
-  return [...keys].sort(compareCodePoints).map((k) => entryPair(layout, k, entries[k]));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Block-map geometry: which lines belong to a pair, where a new pair goes.
-
-/**
- * Offset after the last line that belongs to a block-map pair: the line of its value's last
- * content, plus following comment lines indented deeper than its key.
- */
-function pairExtentEnd(src: YamlSource, pair: Pair<Node, Node | null>): number {
-  const keyStart = nodeStart(pair.key);
-  const keyColumn = src.columnOf(keyStart);
-  const contentEnd = Math.max(nodeContentEnd(pair.key), pair.value ? nodeContentEnd(pair.value) : 0);
-  let last = src.lineOf(Math.max(contentEnd - 1, keyStart));
-  for (let line = last + 1; line < src.lineCount; line++) {
-    const shape = src.lineShape(line);
-    if (shape.kind === 'blank') continue;
-    if (shape.kind === 'comment' && shape.indent > keyColumn) {
-      last = line;
-      continue;
-    }
-    break;
-  }
-  return src.lineEndWithBreak(last);
-}
-
-/** Start of the lines of a block-map pair, above the comment lines directly attached to its key. */
-function pairHeadStart(src: YamlSource, pair: Pair<Node, Node | null>): number {
-  const keyStart = nodeStart(pair.key);
-  const column = src.columnOf(keyStart);
-  let line = src.lineOf(keyStart);
-  while (line > 0) {
-    const shape = src.lineShape(line - 1);
-    if (shape.kind !== 'comment' || shape.indent !== column) break;
-    line--;
-  }
-  return src.lineStart(line);
-}
-
-function keyLineStart(ctx: PassContext, pair: Pair<Node, Node | null>, field: string): number {
-  const keyStart = nodeStart(pair.key);
-  if (!ctx.src.startsLine(keyStart)) {
-    throw new LockEditError({ source: ctx.source, field, reason: 'the key does not start its line; FluxOps edits block maps line by line' });
-  }
-  return ctx.src.lineStart(ctx.src.lineOf(keyStart));
-}
-
-/** New lines inserted at `offset`, with a line break in front when the file ends without one there. */
-function linesAt(ctx: PassContext, offset: number, lines: readonly string[]): TextEdit {
-  const { eol } = ctx.layout;
-  const atUnterminatedEnd = offset === ctx.src.text.length && !ctx.src.endsWithBreak;
-  return { start: offset, end: offset, text: atUnterminatedEnd ? eol + lines.join(eol) : lines.join(eol) + eol };
-}
-
-/** Offset right after the `:` of a pair (where ` {}` goes when its block map empties). */
-function afterColon(ctx: PassContext, pair: Pair<Node, Node | null>, field: string): number {
-  const colon = pairValueIndicator(pair);
-  if (!colon) throw new LockEditError({ source: ctx.source, field, reason: 'the key has no ":"' });
-  return colon.offset + 1;
-}
-
-/**
- * Edits that remove `removals` from a map and add `additions` in order (`compare`), in the
- * map's own style. `owner` is the pair whose value the map is (absent for the document root);
- * `inFlow` says whether the map sits inside a flow collection.
- */
-function membershipEdits(
-  ctx: PassContext,
-  map: YAMLMap<Node, Node | null>,
-  owner: Pair<Node, Node | null> | undefined,
-  field: string,
-  inFlow: boolean,
-  removals: ReadonlySet<string>,
-  additions: readonly NewPair[],
-  compare: (a: string, b: string) => number,
-): TextEdit[] {
-  const { src, layout } = ctx;
-  const pairs = map.items as Pair<Node, Node | null>[];
-  const survivors = pairs.filter((p) => !removals.has(pairKey(p) ?? ''));
-  const sorted = [...additions].sort((a, b) => compare(a.key, b.key));
-  if (additions.length === 0 && survivors.length === pairs.length) return [];
-
-  if (isFlowCollection(map)) {
-    if (pairs.length === 0 && !inFlow && owner) {
-      // `policies: {}` gains entries: write them as a block under the key, like the rest of the file.
-      const column = src.columnOf(nodeStart(owner.key)) + layout.step;
-      const end = nodeContentEnd(map);
-      return [
-        { start: afterColon(ctx, owner, field), end, text: '' },
-        linesAt(ctx, src.lineEndWithBreak(src.lineOf(end - 1)), sorted.flatMap((a) => a.block(column))),
-      ];
-    }
-    // A non-empty flow map (or one inside flow) stays a one-line flow map: survivors keep their text.
-    const items: { key: string; text: string }[] = survivors.map((p) => ({
-      key: pairKey(p) ?? '',
-      text: src.text.slice(nodeStart(p.key), nodeContentEnd(p.value ?? p.key)),
-    }));
-    for (const a of sorted) {
-      const at = items.findIndex((i) => compare(i.key, a.key) > 0);
-      items.splice(at < 0 ? items.length : at, 0, { key: a.key, text: a.flow() });
-    }
-    const pad = src.text[nodeStart(map) + 1] === ' ' && items.length > 0;
-    const inner = items.map((i) => i.text).join(', ');
-    return [{ start: nodeStart(map), end: nodeContentEnd(map), text: pad ? `{ ${inner} }` : `{${inner}}` }];
-  }
-
-  const edits: TextEdit[] = [];
-  const column = src.columnOf(nodeStart(pairs[0].key));
-  for (const p of pairs) {
-    if (!removals.has(pairKey(p) ?? '')) continue;
-    // The comment lines directly above a key describe it (they are its head comment), so they go with it.
-    keyLineStart(ctx, p, `${field}.${pairKey(p)}`);
-    edits.push({ start: pairHeadStart(src, p), end: pairExtentEnd(src, p), text: '' });
-  }
-  for (const a of sorted) {
-    const next = survivors.find((p) => compare(pairKey(p) ?? '', a.key) > 0);
-    let offset: number;
-    if (next) offset = pairHeadStart(src, next);
-    else if (survivors.length > 0) offset = pairExtentEnd(src, survivors[survivors.length - 1]);
-    else offset = pairHeadStart(src, pairs[0]);
-    edits.push(linesAt(ctx, offset, a.block(column)));
-  }
-  if (survivors.length === 0 && additions.length === 0) {
-    if (!owner) throw new LockEditError({ source: ctx.source, field, reason: 'cannot empty the document' });
-    edits.push({ start: afterColon(ctx, owner, field), end: afterColon(ctx, owner, field), text: ' {}' });
-  }
-  return edits;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,14 +202,6 @@ function locateEntry(ctx: PassContext, policy: string, site?: string): { entry: 
   const pair = findPair(container, policy);
   if (!pair || !isMap(pair.value)) return undefined;
   return { entry: pair.value as YAMLMap<Node, Node | null>, pair, inFlow };
-}
-
-function scalarEdit(ctx: PassContext, node: Node | null | undefined, value: string, inFlow: boolean, field: string): TextEdit {
-  const token = isScalar(node) ? (node.srcToken as CST.FlowScalar | CST.BlockScalar | undefined) : undefined;
-  if (!token || token.type === 'block-scalar' || token.type === 'alias') {
-    throw new LockEditError({ source: ctx.source, field, reason: 'is not a one-line scalar (block scalar or alias); FluxOps only rewrites one-line values' });
-  }
-  return { start: token.offset, end: token.offset + token.source.length, text: rewriteScalarToken(token, value, { inFlow, fallback: ctx.layout.fallback }) };
 }
 
 function platformsEdits(
@@ -564,8 +269,6 @@ function platformsEdits(
 // ---------------------------------------------------------------------------------------------
 // Pass 2: entries added to or removed from maps that exist (policies, and sites that stay).
 
-const ROOT_ORDER: Record<string, number> = { schemaVersion: 0, policies: 1, sites: 2 };
-const compareRootKeys = (a: string, b: string) => (ROOT_ORDER[a] ?? 3) - (ROOT_ORDER[b] ?? 3) || compareCodePoints(a, b);
 
 function entryEdits(ctx: PassContext, intended: ImageLock, changes: readonly LockEntryChange[]): TextEdit[] {
   const edits: TextEdit[] = [];

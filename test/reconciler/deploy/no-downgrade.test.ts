@@ -69,6 +69,29 @@ describe('no downgrade', () => {
     expect(() => refuseDowngrades([h, p])).not.toThrow();
   });
 
+  it('allows a deliberate downgrade to a tag held in the lock (fleet-wide `*` or the site), and only to that tag', async () => {
+    const lockHold = { tag: '1.4.0', reason: '1.4.2 leaks memory', source: 'lock' as const, since: '2026-11-26T10:00:00Z' };
+    const fleetWide = { ...semverPolicy, holds: { '*': lockHold } };
+    const [h] = await findDowngrades([use('1.4.0', 'hold')], [fleetWide], 'factory-a', live('1.4.2'));
+    expect(h.allowedBecause).toBe('held at 1.4.0 (lock hold): 1.4.2 leaks memory');
+    const [site] = await findDowngrades([use('1.4.0', 'hold')], [{ ...semverPolicy, holds: { 'factory-a': lockHold } }], 'factory-a', live('1.4.2'));
+    expect(site.allowedBecause).toMatch(/lock hold/);
+    // Another site is not held; and a lock entry (not the hold) going below what runs is still refused.
+    const [other] = await findDowngrades([use('1.4.0', 'lock')], [{ ...semverPolicy, holds: { 'factory-a': lockHold } }], 'factory-b', live('1.4.2'));
+    expect(other.allowedBecause).toBeUndefined();
+    const [elsewhere] = await findDowngrades([use('1.3.9', 'hold')], [fleetWide], 'factory-a', live('1.4.2'));
+    expect(elsewhere.allowedBecause).toBeUndefined();
+    expect(() => refuseDowngrades([elsewhere])).toThrow(/hold the tag with a reason \(fluxops images hold\), mark the running tag bad/);
+  });
+
+  it('allows leaving a running tag the lock marks bad (a rollback), and says why', async () => {
+    const bad = { ...semverPolicy, badTags: [{ tag: '1.4.2', reason: 'rollout failed: crash loop', since: '2026-11-26T10:05:00Z' }] };
+    const [d] = await findDowngrades([use('1.4.1', 'lock')], [bad], 'factory-a', live('1.4.2'));
+    expect(d).toMatchObject({ liveTag: '1.4.2', newTag: '1.4.1', allowedBecause: 'the running tag 1.4.2 is marked bad: rollout failed: crash loop' });
+    const [stillRefused] = await findDowngrades([use('1.4.0', 'lock')], [bad], 'factory-a', live('1.4.1'));
+    expect(stillRefused.allowedBecause).toBeUndefined();
+  });
+
   it('upgrades, equal tags and objects not yet deployed pass', async () => {
     expect(await findDowngrades([use('1.4.3')], [semverPolicy], 'a', live('1.4.2'))).toEqual([]);
     expect(await findDowngrades([use('1.4.2')], [semverPolicy], 'a', live('1.4.2'))).toEqual([]);

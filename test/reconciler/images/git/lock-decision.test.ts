@@ -86,6 +86,64 @@ describe('lockWriteBack', () => {
   });
 });
 
+describe('lockWriteBack: holds and bad tags', () => {
+  const HOLD = { tag: '1.4.2', reason: '1.5.0 leaks memory', since: '2026-11-26T10:00:00Z' };
+  const BAD = { tag: '1.5.0', reason: 'rollout failed: crash loop', since: '2026-11-26T10:05:00Z' };
+  const held = (text: string, hold = HOLD) => `${text}holds:\n  sensor-gateway:\n    tag: ${hold.tag}\n    reason: ${hold.reason}\n    since: "${hold.since}"\n`;
+
+  it('records the hold or bad-tag record each decision was made against', () => {
+    const lock = parseImageLock(held(LOCK), 'lock');
+    const decisions = lockDecisions(lock, [
+      { action: 'remove-hold', policy: 'sensor-gateway' },
+      { action: 'set-hold', policy: 'dashboard', hold: HOLD },
+      { action: 'add-bad-tag', policy: 'sensor-gateway', badTag: BAD },
+    ]);
+    expect(decisions.map((d) => d.base)).toEqual([HOLD, undefined, undefined]);
+  });
+
+  it('applies holds and bad tags decided against the head, with their own change sets', () => {
+    const plan = run(
+      lockWriteBack({ decisions: lockDecisions(BASE, [{ action: 'set-hold', policy: 'sensor-gateway', hold: HOLD }, { action: 'add-bad-tag', policy: 'sensor-gateway', badTag: BAD }]) }),
+      head(LOCK),
+    );
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.changes.lock).toEqual([]);
+    expect(plan.changes.holds).toEqual([expect.objectContaining({ action: 'created', policy: 'sensor-gateway', to: HOLD })]);
+    expect(plan.changes.badTags).toEqual([{ action: 'added', policy: 'sensor-gateway', tag: '1.5.0', badTag: BAD }]);
+    expect(parseImageLock(plan.files['fluxops.lock.yaml'] as string, 'x')).toMatchObject({ holds: { 'sensor-gateway': HOLD }, badTags: { 'sensor-gateway': [BAD] } });
+  });
+
+  it('a person who changed the same hold wins: the update is a conflict and nothing is written', () => {
+    // Decided against a lock without a hold; meanwhile a person held the policy elsewhere.
+    const decisions = lockDecisions(BASE, [{ action: 'set-hold', policy: 'sensor-gateway', hold: HOLD }]);
+    const theirs = { ...HOLD, tag: '1.4.1', reason: 'bisecting' };
+    const plan = run(lockWriteBack({ decisions }), head(held(LOCK, theirs)));
+    expect(plan.files).toEqual({});
+    expect(plan.conflicts).toEqual([{ policy: 'sensor-gateway', current: theirs, wanted: HOLD, reason: 'hold-changed' }]);
+    // A release decided against our hold conflicts when the person moved the hold, too.
+    const release = lockDecisions(parseImageLock(held(LOCK), 'x'), [{ action: 'remove-hold', policy: 'sensor-gateway' }]);
+    expect(run(lockWriteBack({ decisions: release }), head(held(LOCK, theirs))).conflicts).toEqual([{ policy: 'sensor-gateway', base: HOLD, current: theirs, reason: 'hold-changed' }]);
+  });
+
+  it('what the head already has is skipped without a conflict: the same hold (any since), a tag already bad, a hold already released', () => {
+    const sameHold = lockDecisions(BASE, [{ action: 'set-hold', policy: 'sensor-gateway', hold: { ...HOLD, since: '2027-01-01T00:00:00Z' } }]);
+    expect(run(lockWriteBack({ decisions: sameHold }), head(held(LOCK)))).toMatchObject({ files: {}, conflicts: [] });
+    const marked = run(lockWriteBack({ decisions: lockDecisions(BASE, [{ action: 'add-bad-tag', policy: 'sensor-gateway', badTag: BAD }]) }), head(LOCK)).files['fluxops.lock.yaml'] as string;
+    const again = lockDecisions(BASE, [{ action: 'add-bad-tag', policy: 'sensor-gateway', badTag: { ...BAD, reason: 'someone else saw it too' } }]);
+    expect(run(lockWriteBack({ decisions: again }), head(marked))).toMatchObject({ files: {}, conflicts: [] });
+    const release = lockDecisions(parseImageLock(held(LOCK), 'x'), [{ action: 'remove-hold', policy: 'sensor-gateway' }]);
+    expect(run(lockWriteBack({ decisions: release }), head(LOCK))).toMatchObject({ files: {}, conflicts: [] });
+  });
+
+  it('an entry update and a bad mark go in one commit; the setters follow the entry only', () => {
+    const decisions = lockDecisions(BASE, [{ action: 'add-bad-tag', policy: 'sensor-gateway', badTag: BAD }, { action: 'set', policy: 'sensor-gateway', entry: GW }]);
+    const plan = run(lockWriteBack({ decisions, setters: { namespace: 'flux-system' } }), head(LOCK, { 'clusters/app.yaml': MARKERS }));
+    expect(plan.changes.lock?.map((c) => c.policy)).toEqual(['sensor-gateway']);
+    expect(plan.changes.badTags?.map((c) => c.tag)).toEqual(['1.5.0']);
+    expect(plan.files['clusters/app.yaml']).toContain('sensor-gateway:1.4.3');
+  });
+});
+
 describe('parsePushStatus', () => {
   const ref = 'refs/heads/main';
   it.each([

@@ -3,16 +3,14 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { Composer, Parser, Scalar, isScalar } from 'yaml';
 import {
-  ImageLock,
   ImageLockEntry,
   ImageLockError,
   parseImageLock,
   serializeImageLock,
   withLockEntry,
-  withoutLockEntry,
 } from '../../../../constructs';
 import { LockEditError, LockUpdate, updateLockText } from '../../../../reconciler/images/lock';
-import { POLICIES, SITES, digestArb, entryArb, lockArb, renderLock, styleArb, tagArb, timeArb, updateArb } from './lock-text-arbitrary';
+import { POLICIES, SITES, digestArb, entryArb, intendedLock, lockArb, renderLock, styleArb, tagArb, timeArb, updateArb } from './lock-text-arbitrary';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures/lock-rewrite/lock');
 const SOURCE = 'clusters/fluxops.lock.yaml';
@@ -25,19 +23,7 @@ const entry = (tag: string, extra: Partial<ImageLockEntry> = {}): ImageLockEntry
   ...extra,
 });
 
-/** The lock the updates should produce, computed with the lock model (not the text editor). */
-function intended(lock: ImageLock, updates: readonly LockUpdate[], refresh = false): ImageLock {
-  let out = lock;
-  for (const u of updates) {
-    if (u.action === 'remove') out = withoutLockEntry(out, u.policy, u.site);
-    else {
-      const current = u.site === undefined ? out.policies[u.policy] : out.sites[u.site]?.[u.policy];
-      const same = current && JSON.stringify({ ...current, updatedAt: '' }) === JSON.stringify({ ...u.entry, updatedAt: '' });
-      out = withLockEntry(out, u.policy, same && !refresh ? current : u.entry, u.site);
-    }
-  }
-  return out;
-}
+const intended = intendedLock;
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -66,7 +52,7 @@ describe('updateLockText: golden before/after files', () => {
 
     expect(result.text).toBe(after);
     expect(result.changed).toBe(result.text !== (before ?? ''));
-    expect(result.changed).toBe(result.changes.length > 0);
+    expect(result.changed).toBe(result.changes.length + result.holds.length + result.badTags.length > 0);
     const start = before === undefined || before.trim() === '' ? { schemaVersion: 1 as const, policies: {}, sites: {} } : parseImageLock(before, SOURCE);
     expect(parseImageLock(result.text, SOURCE)).toEqual(intended(start, updates));
     expect(result.lock).toEqual(intended(start, updates));
@@ -141,7 +127,7 @@ describe('updateLockText: behaviour', () => {
     expect(updateLockText(undefined, updates, { source: SOURCE }).text).toBe(fresh);
     expect(updateLockText('', updates, { source: SOURCE }).text).toBe(fresh);
     expect(updateLockText('\uFEFF \n', updates, { source: SOURCE }).text).toBe(fresh);
-    expect(updateLockText(undefined, [{ action: 'remove', policy: 'gw' }], { source: SOURCE })).toEqual({ text: '', changed: false, changes: [], lock: { schemaVersion: 1, policies: {}, sites: {} } });
+    expect(updateLockText(undefined, [{ action: 'remove', policy: 'gw' }], { source: SOURCE })).toEqual({ text: '', changed: false, changes: [], holds: [], badTags: [], lock: { schemaVersion: 1, policies: {}, sites: {} } });
   });
 });
 
@@ -219,10 +205,19 @@ describe('updateLockText: properties', () => {
           ...Object.entries(lock.sites).flatMap(([site, es]) => Object.entries(es).map(([policy, e]) => ({ action: 'set' as const, policy, site, entry: e }))),
           { action: 'remove', policy: 'not-there' },
           { action: 'remove', policy: 'not-there', site: 'nowhere' },
+          // Holds and bad tags: re-setting what is there (a newer `since` is no change), releasing and unmarking what is not.
+          ...Object.entries(lock.holds ?? {}).map(([policy, h]) => ({ action: 'set-hold' as const, policy, hold: { ...h, since: '2030-01-01T00:00:00Z' } })),
+          ...Object.entries(lock.siteHolds ?? {}).flatMap(([site, hs]) => Object.entries(hs).map(([policy, h]) => ({ action: 'set-hold' as const, policy, site, hold: h }))),
+          ...Object.entries(lock.badTags ?? {}).flatMap(([policy, list]) => list.map((b) => ({ action: 'add-bad-tag' as const, policy, badTag: { ...b, reason: 'another reason' } }))),
+          { action: 'remove-hold', policy: 'not-there' },
+          { action: 'remove-hold', policy: 'not-there', site: 'nowhere' },
+          { action: 'remove-bad-tag', policy: 'not-there', tag: '1.0' },
         ];
         const r = updateLockText(text, noops, { source });
         expect(r.text).toBe(text);
         expect(r.changes).toEqual([]);
+        expect(r.holds).toEqual([]);
+        expect(r.badTags).toEqual([]);
       }),
       { numRuns: 150 },
     );

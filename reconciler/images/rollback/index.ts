@@ -1,0 +1,2 @@
+export * from './plan-rollback';
+export * from './roll-back';
