@@ -20,6 +20,7 @@ import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRec
 import { checkStackSettingsFiles, StackSettingsError } from './stack-settings-files';
 import { SynthesisError, type PolicyData, type SynthPool } from '../synth';
 import { CommitSynthesizer } from './commit-synthesizer';
+import { withoutProgramPath } from './workspace-project';
 
 /** Where the loop gets commits from (a Git remote and branch). */
 export interface ConfigSource {
@@ -439,7 +440,10 @@ export class SiteReconciler {
     fs.mkdirSync(this.opts.workDir, { recursive: true, mode: 0o700 });
     for (const name of ['Pulumi.yaml', `Pulumi.${this.opts.site}.yaml`]) {
       const from = path.join(configDir, name);
-      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(this.opts.workDir, name));
+      if (!fs.existsSync(from)) continue;
+      const to = path.join(this.opts.workDir, name);
+      if (name === 'Pulumi.yaml') fs.writeFileSync(to, withoutProgramPath(fs.readFileSync(from, 'utf8')));
+      else fs.copyFileSync(from, to);
     }
   }
 }

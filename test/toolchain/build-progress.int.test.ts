@@ -176,7 +176,26 @@ describe('toolchain/build.sh progress', () => {
     expect(missing.status).toBe(99);
     expect(missing.lines[0]).toBe(`[toolchain] building 1 of 4 steps into ${root} (typically ~3 min in total on 2 cores; once per machine)`);
     const unknown = build(['imagery'], { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '' });
-    expect(unknown.stderr).toMatch(/^build\.sh: unknown step 'imagery' \(steps: kubernetes .* pulumi_kubernetes_linux_arm64; groups: image\)\n$/);
+    // The bench group is opt-in: a complete cache without it is still "all cached" above.
+    expect(unknown.stderr).toMatch(/^build\.sh: unknown step 'imagery' \(steps: kubernetes .* pulumi_kubernetes_linux_arm64 flux_controllers; groups: image bench\)\n$/);
+  });
+
+  it('bench: opt-in, selects only the Flux controllers, and its marker carries the Flux pins', () => {
+    fs.mkdirSync(root, { recursive: true });
+    const fakeBin = path.join(tmp, 'fakebin');
+    fs.mkdirSync(fakeBin);
+    fs.writeFileSync(path.join(fakeBin, 'go'), '#!/bin/sh\necho "go must not run in this test" >&2\nexit 99\n', { mode: 0o755 });
+    const env = { FLUXOPS_TOOLCHAIN_TEST_STEPS_FILE: '', PATH: `${fakeBin}:${process.env.PATH ?? ''}` };
+    // The step starts (and fails at its first `go` call: the fake go refuses).
+    const missing = build(['bench'], env);
+    expect(missing.status).not.toBe(0);
+    expect(missing.lines[0]).toBe(`[toolchain] building 1 of 1 steps into ${root} (typically ~10 min in total on 2 cores; once per machine)`);
+    expect(missing.lines[2]).toBe('[toolchain 1/1] flux_controllers: building... (typically ~10 min)');
+    // A marker of other Flux pins does not count; the one of these pins does.
+    fs.writeFileSync(path.join(root, '.done-flux_controllers-000000000000'), '');
+    expect(build(['bench'], env).status).not.toBe(0);
+    fs.writeFileSync(path.join(root, `.done-flux_controllers-${FLUX_KEY}`), '');
+    expect(build(['bench'], env).lines).toEqual([`[toolchain] bench cached: ${path.join(root, 'bin')}`]);
   });
 
   it('actionlint: only a marker of the pinned version counts, and the step builds only actionlint', () => {
