@@ -1,7 +1,7 @@
 import type { Fleet } from '../fleet';
 import type { ImagePolicy } from '../image-policy';
 import { Site } from '../site';
-import { compileGoRegex } from '../validation';
+import { compileGoRegex, testGoRegex } from '../validation';
 import { ImageLock, ImageLockEntry, ImageLockHold, findBadTag } from './image-lock';
 
 /** Flux's default `exclusionList` of an ImageRepository (cosign signature tags). */
@@ -196,7 +196,7 @@ export function checkImageLock(fleet: Fleet, lock: ImageLock, opts: CheckImageLo
 function exclusionMatch(policy: ImagePolicy, tag: string): string | undefined {
   for (const pattern of policy.repository.exclusionList ?? DEFAULT_TAG_EXCLUSIONS) {
     const compiled = compileGoRegex(pattern);
-    if (compiled.ok && compiled.value.regex.test(tag)) return pattern;
+    if (compiled.ok && testGoRegex(compiled.value, tag)) return pattern;
   }
   return undefined;
 }

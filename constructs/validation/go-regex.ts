@@ -14,7 +14,13 @@
  * - `\p{...}` supports general categories and scripts (JavaScript's Unicode data, not Go's);
  * - Go's program-size and nesting-depth limits (ErrLarge, ErrNestingDepth) are not reproduced.
  *
- * Whether a pattern matches a string is always the same as in Go. Submatches can differ in two
+ * - Go's engine is linear in the input; JavaScript's backtracks. Patterns whose translation can
+ *   backtrack super-linearly (a loop inside a loop, an alternation inside a loop, `^(a+)+$`, or four
+ *   or more unbounded loops) are flagged {@link CompiledGoRegex.backtrackRisk} and matched with a
+ *   time limit ({@link GO_REGEX_TIME_LIMIT_MS}, then once more with four times it): a tag that would make them run away raises
+ *   {@link RegexTimeLimitError} instead of hanging the reconciler. Go would answer; FluxOps refuses.
+ *
+ * Whether a pattern matches a string is always the same as in Go (within the time limit). Submatches can differ in two
  * situations, which {@link CompiledGoRegex} reports so callers can refuse to rely on them:
  * - a group inside a loop (`*`, `+`, `{n,m}` with m > 1): JavaScript resets it on every iteration,
  *   Go keeps what an earlier iteration captured (`(?:(a)|b)+` on `ab`: Go's $1 is `a`, JS's empty);
@@ -22,6 +28,44 @@
  *   iterations after the minimum, Go (like Perl) takes one, so match extents can differ.
  * Optional parts (`x?`, `x??`, `x{0,1}`) are emitted as alternations, which behave exactly like Go's.
  */
+
+import { createContext, Script } from 'node:vm';
+import { FluxOpsError } from '../../errors';
+
+/**
+ * How long one match of a {@link CompiledGoRegex.backtrackRisk} pattern may run (wall clock)
+ * before it is tried once more with four times the limit, and then abandoned. The second try
+ * keeps a loaded machine (a process preempted mid-match) from failing a harmless pattern; a
+ * runaway pattern costs 1.25 s once, then its policy fails.
+ */
+export const GO_REGEX_TIME_LIMIT_MS = 250;
+
+/**
+ * A tag filter or exclusion pattern ran past {@link GO_REGEX_TIME_LIMIT_MS} on one input: its
+ * JavaScript translation backtracks super-linearly on it (`^(a+)+$` against `aaaa…a!`). Go's RE2
+ * would answer in linear time; FluxOps refuses the pattern rather than hang. Rewrite it without a
+ * loop inside a loop (`^a+$` for `^(a+)+$`).
+ */
+export class RegexTimeLimitError extends FluxOpsError {
+  override readonly name = 'RegexTimeLimitError';
+  /** The pattern as written (Go syntax). */
+  readonly pattern: string;
+  /** The input it was matched against (a tag). */
+  readonly input: string;
+  /** The limit that was exceeded, in milliseconds. */
+  readonly limitMs: number;
+
+  constructor(init: { pattern: string; input: string; limitMs: number; cause?: unknown }) {
+    super(
+      'regex-time-limit',
+      `regular expression ${JSON.stringify(init.pattern)} ran longer than ${init.limitMs} ms on ${JSON.stringify(init.input)} (catastrophic backtracking; avoid a loop inside a loop such as (a+)+)`,
+      { cause: init.cause },
+    );
+    this.pattern = init.pattern;
+    this.input = init.input;
+    this.limitMs = init.limitMs;
+  }
+}
 
 /** A Go (RE2) pattern translated to an equivalent JavaScript `RegExp`. */
 export interface CompiledGoRegex {
@@ -39,6 +83,11 @@ export interface CompiledGoRegex {
   readonly groupsInLoops: ReadonlySet<number>;
   /** Whether a loop's body can match the empty string: every submatch, `$0` included, may differ from Go's. */
   readonly emptyLoop: boolean;
+  /**
+   * Whether the JavaScript translation may backtrack super-linearly (nested loops, an alternation
+   * in a loop, four or more unbounded loops); such patterns are matched under a time limit.
+   */
+  readonly backtrackRisk: boolean;
 }
 
 /** A match of a {@link CompiledGoRegex}: Go's `FindStringSubmatch`, with named groups resolved like `Expand`. */
@@ -55,7 +104,7 @@ export interface GoRegexMatch {
 
 /** Finds the leftmost-first match of `re` in `input`, like Go's `FindStringSubmatch`. */
 export function execGoRegex(re: CompiledGoRegex, input: string): GoRegexMatch | undefined {
-  const m = re.regex.exec(input);
+  const m = runGoRegex(re, input);
   if (!m) return undefined;
   const named: Record<string, string> = {};
   for (const [name, indexes] of re.groupIndex) {
@@ -64,6 +113,46 @@ export function execGoRegex(re: CompiledGoRegex, input: string): GoRegexMatch | 
   }
   return { text: m[0], index: m.index, groups: [...m], named };
 }
+
+/** Whether `re` matches anywhere in `input` (Go's `MatchString`), under the time limit when needed. */
+export function testGoRegex(re: CompiledGoRegex, input: string): boolean {
+  return runGoRegex(re, input) !== null;
+}
+
+/**
+ * The raw JavaScript match of `re` in `input`. Patterns flagged {@link CompiledGoRegex.backtrackRisk}
+ * run inside a `node:vm` script with a timeout, the only way to interrupt a running RegExp in Node
+ * (V8's linear engine does not support the `u` flag the translation needs). Throws
+ * {@link RegexTimeLimitError} when the limit is hit.
+ */
+export function runGoRegex(re: CompiledGoRegex, input: string, limitMs = GO_REGEX_TIME_LIMIT_MS): RegExpExecArray | null {
+  if (!re.backtrackRisk) return re.regex.exec(input);
+  const first = guardedExec(re.regex, input, limitMs);
+  if (first !== TIMED_OUT) return first;
+  const second = guardedExec(re.regex, input, limitMs * 4);
+  if (second !== TIMED_OUT) return second;
+  throw new RegexTimeLimitError({ pattern: re.source, input, limitMs: limitMs * 4 });
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+function guardedExec(regex: RegExp, input: string, timeout: number): RegExpExecArray | null | typeof TIMED_OUT {
+  guardContext.re = regex;
+  guardContext.input = input;
+  try {
+    return guardScript.runInContext(guardContext, { timeout }) as RegExpExecArray | null;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return TIMED_OUT;
+    throw err;
+  } finally {
+    guardContext.re = undefined;
+    guardContext.input = undefined;
+  }
+}
+
+/** One context reused for every guarded match (creating a context costs milliseconds; a run ~60 µs). */
+const guardContext: { re?: RegExp; input?: string } = createContext({});
+const guardScript = new Script('re.exec(input)');
 
 /** Result of {@link compileGoRegex}. */
 export type GoRegexResult = { readonly ok: true; readonly value: CompiledGoRegex } | { readonly ok: false; readonly problem: string };
@@ -135,7 +224,7 @@ export function compileGoRegex(pattern: string): GoRegexResult {
     const loops = analyzeLoops(root);
     result = {
       ok: true,
-      value: { source: pattern, regex, groupNames: [...groupIndex.keys()], groupCount: parser.groups, groupIndex, ...loops },
+      value: { source: pattern, regex, groupNames: [...groupIndex.keys()], groupCount: parser.groups, groupIndex, ...loops, backtrackRisk: backtrackRisk(root) },
     };
   } catch (e) {
     if (!(e instanceof GoRegexSyntaxError) && !(e instanceof SyntaxError)) throw e;
@@ -577,6 +666,30 @@ function analyzeLoops(alts: Node[][]): { groupsInLoops: Set<number>; emptyLoop: 
   };
   for (const alt of alts) for (const node of alt) visit(node, false);
   return { groupsInLoops, emptyLoop };
+}
+
+/**
+ * Whether a backtracking engine may take super-linear time on the translation: a loop (max > 1)
+ * containing another loop or an alternation (`(a+)+`, `(a|a)*`, `(\d+\.)+`: some of these are
+ * harmless, but telling which is undecidable in general), or four or more unbounded loops in
+ * sequence (`a*a*a*a*b` is O(n^4)). Over-approximates: a flagged pattern only costs a guarded run.
+ */
+function backtrackRisk(alts: Node[][]): boolean {
+  let unbounded = 0;
+  let risky = false;
+  const visit = (node: Node, inLoop: boolean): void => {
+    if (node.t === 'group') {
+      if (inLoop && node.alts.length > 1) risky = true;
+      for (const alt of node.alts) for (const child of alt) visit(child, inLoop);
+    } else if (node.t === 'repeat') {
+      const loops = node.max === -1 || node.max > 1;
+      if (loops && inLoop) risky = true;
+      if (node.max === -1) unbounded++;
+      visit(node.sub, inLoop || loops);
+    }
+  };
+  for (const alt of alts) for (const node of alt) visit(node, false);
+  return risky || unbounded >= 4;
 }
 
 function normalize(ranges: Ranges): Ranges {

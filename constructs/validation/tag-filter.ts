@@ -1,4 +1,4 @@
-import { CompiledGoRegex, compileGoRegex } from './go-regex';
+import { CompiledGoRegex, compileGoRegex, runGoRegex } from './go-regex';
 
 /**
  * Narrows the tags a policy considers, with Flux semantics: tags that do not match `pattern`
@@ -115,9 +115,12 @@ export function applyTagFilter(filter: TagFilter | undefined, tag: string): stri
   return applyCompiledTagFilter(compiled.value, filter.extract, tag);
 }
 
-/** {@link applyTagFilter} with an already compiled pattern (for scanning many tags). */
+/**
+ * {@link applyTagFilter} with an already compiled pattern (for scanning many tags). Throws
+ * {@link RegexTimeLimitError} when a super-linear pattern runs away on `tag`.
+ */
 export function applyCompiledTagFilter(re: CompiledGoRegex, extract: string | undefined, tag: string): string | undefined {
-  const match = re.regex.exec(tag);
+  const match = runGoRegex(re, tag);
   if (!match) return undefined;
   if (extract === undefined || extract === '') return tag;
   return parseExtractTemplate(extract)

@@ -112,6 +112,11 @@ export async function diffSite(kube: KubeClient, desired: readonly KubeObject[],
       if (err instanceof KubeApiError && err.status === 404 && err.reason === 'NotFound' && err.method === 'GET' && newCrdKinds.has(`${groupOf(ref.apiVersion)}/${ref.kind}`)) {
         return { id, ref, action: 'create', changes: [], validated: false, message: `kind ${ref.kind} is defined by a CRD of this commit; the server validates it when the CRD exists` };
       }
+      if (err instanceof KubeApiError && err.status === 404) {
+        // An apply creates what is missing, so a 404 means the API server does not serve this
+        // apiVersion/kind at all (its answer is a bare "404 page not found").
+        return { id, ref, action: 'invalid', changes: [], validated: true, message: `kind: ${ref.kind} (${ref.apiVersion}) is not served by this API server (${err.detail}); fix apiVersion/kind or install its CRD first` };
+      }
       if (err instanceof KubeApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 403 && err.status !== 429) {
         const causes = err.causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join('; ');
         return { id, ref, action: 'invalid', changes: [], validated: true, message: causes || err.detail };

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import { dnsLabelProblem, repoPathProblem } from '../../constructs/validation';
 import { FluxOpsError } from '../../errors';
 
 /** A reconciler setting that cannot be used; names where it came from and the field. */
@@ -31,13 +32,23 @@ export function parseDuration(text: string, field: string, source: string): numb
 
 const duration = z.string().min(1);
 
+/** A string checked by one of the constructs' reason-returning validators. */
+function checked(problem: (v: string) => string | undefined) {
+  return z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+}
+
 /** The config file of `fluxops reconcile --config FILE` (secrets are never in it: files or the environment only). */
 export const reconcileConfigSchema = z.strictObject({
-  site: z.string().min(1),
+  // The Site's name (a DNS-1123 label, as the construct requires): it names the status ConfigMap.
+  site: checked(dnsLabelProblem),
   repository: z.strictObject({
     url: z.string().min(1),
     branch: z.string().min(1).default('main'),
-    path: z.string().min(1).default('.'),
+    // Joined to the checkout directory: `..` would load a fleet from outside the repository.
+    path: checked(repoPathProblem).default('.'),
     auth: z
       .union([
         z.strictObject({ tokenFile: z.string().min(1), username: z.string().optional() }),
@@ -102,8 +113,10 @@ export function resolveReconcileConfig(layers: ReadonlyArray<{ source: string; v
     const source = layers.slice().reverse().find((l) => hasPath(l.values, issue.path.map(String)))?.source ?? 'settings';
     throw new ReconcileConfigError(source, field, issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message);
   }
-  for (const [field, value] of [['interval', r.data.interval], ['driftInterval', r.data.driftInterval], ['healthTimeout', r.data.healthTimeout]] as const) {
-    parseDuration(value, field, 'settings');
+  for (const [field, value] of [['interval', r.data.interval], ['driftInterval', r.data.driftInterval], ['healthTimeout', r.data.healthTimeout], ['images.interval', r.data.images.interval]] as const) {
+    // Name the layer the value came from (the file, the environment, a flag), not just "settings".
+    const source = layers.slice().reverse().find((l) => hasPath(l.values, field.split('.')))?.source ?? 'settings';
+    parseDuration(value, field, source);
   }
   return r.data;
 }

@@ -17,6 +17,7 @@ import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../depl
 import { CoalescingTrigger } from '../source/coalescing-trigger';
 import type { ReconcilerMetrics } from '../status/metrics';
 import { readSiteStatus, recordEvent, setCondition, writeSiteStatus, type RunRecord, type SiteStatus } from '../status/site-status';
+import { checkStackSettingsFiles, StackSettingsError } from './stack-settings-files';
 import { SynthesisError, type PolicyData, type SynthPool } from '../synth';
 import { CommitSynthesizer } from './commit-synthesizer';
 import { withoutProgramPath } from './workspace-project';
@@ -442,6 +443,7 @@ export class SiteReconciler {
 
   /** Stack settings committed in the repository (Pulumi.yaml, Pulumi.<site>.yaml) are the site's. */
   private prepareWorkspace(configDir: string): void {
+    checkStackSettingsFiles(configDir, this.opts.site);
     fs.mkdirSync(this.opts.workDir, { recursive: true, mode: 0o700 });
     for (const name of ['Pulumi.yaml', `Pulumi.${this.opts.site}.yaml`]) {
       const from = path.join(configDir, name);
@@ -472,7 +474,7 @@ function rollbackTimeouts(images: readonly ImageUse[], policies: readonly Policy
 
 /** Failures that retrying the same commit cannot fix: the commit itself is the problem. */
 function isDeterministic(err: unknown): boolean {
-  return err instanceof SynthesisError || err instanceof DryRunRejectedError || err instanceof DowngradeRefusedError || err instanceof ImageLockError;
+  return err instanceof SynthesisError || err instanceof DryRunRejectedError || err instanceof DowngradeRefusedError || err instanceof ImageLockError || err instanceof StackSettingsError;
 }
 
 function reasonOf(err: unknown): string {
@@ -480,5 +482,6 @@ function reasonOf(err: unknown): string {
   if (err instanceof DryRunRejectedError) return 'InvalidManifest';
   if (err instanceof DowngradeRefusedError) return 'DowngradeRefused';
   if (err instanceof ImageLockError) return 'InvalidLock';
+  if (err instanceof StackSettingsError) return 'InvalidStackSettings';
   return 'ReconciliationFailed';
 }

@@ -32,7 +32,12 @@ import { AutomationData, PolicyData, PolicyHoldData, RepositoryData, SYNTH_PROTO
 
 const RESULT_FD = 3;
 
+let responded = false;
+
+/** Writes the one answer; later calls (an exception after answering) are ignored. */
 function respond(response: SynthResponse): void {
+  if (responded) return;
+  responded = true;
   const text = JSON.stringify(response);
   let offset = 0;
   const buf = Buffer.from(text, 'utf8');
@@ -268,7 +273,25 @@ function main(): void {
     respond(fail('build', err, req.configDir));
     process.exit(70);
   });
-  respond(run(req));
+  // A promise the fleet let fail in the background (`void loadInventory()` that rejects) means
+  // its result is not what the author meant; Node reports it only after the synchronous build
+  // returned, so collect it and answer one turn of the event loop later.
+  let rejection: { readonly reason: unknown } | undefined;
+  process.on('unhandledRejection', (reason) => {
+    rejection ??= { reason };
+  });
+  const response = run(req);
+  setImmediate(() => {
+    if (rejection && response.ok) {
+      const err = rejection.reason instanceof Error ? rejection.reason : new Error(`a promise was rejected with ${String(rejection.reason)}`);
+      const wrapped = new Error(`unhandled promise rejection: ${err.message}`, { cause: err });
+      // Keep the fleet's own frames, so the problem names the fleet file and line.
+      wrapped.stack = `Error: ${wrapped.message}\n${(err.stack ?? '').split('\n').slice(1).join('\n')}`;
+      respond(fail('build', wrapped, req.configDir));
+    } else {
+      respond(response);
+    }
+  });
 }
 
 main();

@@ -1,5 +1,5 @@
 import { GitClient } from '../../git';
-import { SETTER_SCREENING_TOKEN, isSetterCandidate } from '../lock';
+import { IMAGE_POLICY_SHORTHAND, isSetterCandidate } from '../lock';
 import { WriteBackInputError } from './write-back-errors';
 
 /** One file of a commit's tree. */
@@ -75,7 +75,8 @@ export async function readHeadFiles(client: GitClient, gitDir: string, commit: s
       entries.delete(file); // not text: no markers to set
       continue;
     }
-    if (text.includes(SETTER_SCREENING_TOKEN)) files[file] = text;
+    // Files that only mention $imagepolicy unquoted go along too: updateSetters reports them.
+    if (text.includes(IMAGE_POLICY_SHORTHAND)) files[file] = text;
     else entries.delete(file);
   }
   return { lockText, files, entries };

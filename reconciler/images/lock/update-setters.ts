@@ -4,7 +4,7 @@ import { digestProblem, dnsLabelProblem, dnsSubdomainProblem, imageNameProblem, 
 import { findSetterMarkers } from './find-setter-markers';
 import { rewriteScalarToken } from './scalar-style';
 import { SetterInputError, SetterYamlError, YamlFileProblem } from './setter-errors';
-import { SETTER_SCREENING_TOKEN, SetterField, parseSetterName } from './setter-marker';
+import { IMAGE_POLICY_SHORTHAND, SETTER_SCREENING_TOKEN, SetterField, parseSetterName } from './setter-marker';
 import { TextEdit, applyTextEdits } from './text-edit';
 import { Leaf, flattenTokens } from './yaml-leaves';
 import { SourceDocument, parseYamlStream } from './yaml-document';
@@ -118,10 +118,16 @@ export function updateSetters(files: Readonly<Record<string, string>>, images: R
   const paths = Object.keys(files).sort(compareCodePoints);
   const parsed: { path: string; text: string; documents: readonly SourceDocument[]; tokens: readonly CST.Token[] }[] = [];
   const bad: YamlFileProblem[] = [];
+  const unscreened: SetterProblem[] = [];
   for (const path of paths) {
     const text = files[path];
     if (typeof text !== 'string') throw new SetterInputError({ input: 'files', key: path, field: 'content', value: text, reason: 'must be the file text (a string)' });
-    if (!text.includes(SETTER_SCREENING_TOKEN)) continue;
+    if (!text.includes(SETTER_SCREENING_TOKEN)) {
+      // Flux skips such a file without a word; a marker written `{'$imagepolicy': ...}` or
+      // `{$imagepolicy: ...}` then never updates and nobody learns why. Say so (the file stays unread).
+      if (text.includes(IMAGE_POLICY_SHORTHAND)) unscreened.push(...unquotedMarkerProblems(path, text));
+      continue;
+    }
     const { documents, errors, tokens } = parseYamlStream(text);
     if (errors.length > 0) {
       const src = new YamlSource(text);
@@ -135,14 +141,39 @@ export function updateSetters(files: Readonly<Record<string, string>>, images: R
 
   const out: Record<string, string> = {};
   const changes: SetterChange[] = [];
-  const problems: SetterProblem[] = [];
+  const problems: SetterProblem[] = [...unscreened];
   for (const file of parsed) {
     const result = updateFile(file.path, file.text, file.documents, file.tokens, images);
     changes.push(...result.changes);
     problems.push(...result.problems);
     if (result.text !== file.text) out[file.path] = result.text;
   }
+  // By file path (stable: each file's problems are already in position order).
+  problems.sort((a, b) => compareCodePoints(a.file, b.file));
   return { files: out, changes, problems };
+}
+
+/**
+ * Comments in a file Flux never reads (no `"$imagepolicy"` with double quotes) that still mention
+ * `$imagepolicy`: almost always a marker written with single quotes or no quotes. Found by line,
+ * without parsing the file (it may not be YAML at all, e.g. a Helm template).
+ */
+function unquotedMarkerProblems(path: string, text: string): SetterProblem[] {
+  const problems: SetterProblem[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const at = line.indexOf(IMAGE_POLICY_SHORTHAND);
+    const hash = at < 0 ? -1 : line.lastIndexOf('#', at);
+    if (hash < 0) return;
+    problems.push({
+      code: 'malformed-marker',
+      file: path,
+      line: i + 1,
+      column: hash + 1,
+      comment: line.slice(hash),
+      reason: `Flux reads a marker only as JSON with double quotes, {"${IMAGE_POLICY_SHORTHAND}": "<namespace>:<policy>"}; this file is not read at all and nothing in it is updated`,
+    });
+  });
+  return problems;
 }
 
 function validateImages(images: Readonly<Record<string, SetterImage>>): void {

@@ -1,4 +1,4 @@
-import { compileGoRegex, type CompiledGoRegex } from '../../../constructs/validation';
+import { compileGoRegex, RegexTimeLimitError, testGoRegex, type CompiledGoRegex } from '../../../constructs/validation';
 import { InvalidTagPolicyError } from './errors';
 
 /**
@@ -16,7 +16,10 @@ export const DEFAULT_EXCLUSION_LIST: readonly string[] = ['^.*\\.sig$', '^sha256
 export interface ExclusionList {
   /** The patterns in effect (the default when none were given). */
   readonly patterns: readonly string[];
-  /** The first pattern `tag` matches, or `undefined`. */
+  /**
+   * The first pattern `tag` matches, or `undefined`. Throws {@link InvalidTagPolicyError} (field
+   * `exclusionList[i]`) when a pattern runs past its time limit on `tag`.
+   */
   excludedBy(tag: string): string | undefined;
 }
 
@@ -30,6 +33,14 @@ export function compileExclusionList(patterns: readonly string[] | undefined, po
   });
   return {
     patterns: effective,
-    excludedBy: (tag) => compiled.find((re) => re.regex.test(tag))?.source,
+    excludedBy: (tag) =>
+      compiled.find((re, i) => {
+        try {
+          return testGoRegex(re, tag);
+        } catch (err) {
+          if (!(err instanceof RegexTimeLimitError)) throw err;
+          throw new InvalidTagPolicyError({ field: `exclusionList[${i}]`, value: re.source, reason: err.message, policy, cause: err });
+        }
+      })?.source,
   };
 }

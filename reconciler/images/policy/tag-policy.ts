@@ -1,5 +1,5 @@
 import type { ImagePolicy, ImagePolicyRule } from '../../../constructs/image-policy';
-import { applyCompiledTagFilter, compileGoRegex, tagFilterProblem, type CompiledGoRegex, type TagFilter } from '../../../constructs/validation';
+import { applyCompiledTagFilter, compileGoRegex, imageTagProblem, RegexTimeLimitError, tagFilterProblem, type CompiledGoRegex, type TagFilter } from '../../../constructs/validation';
 import { alphabeticalOrdering } from './alphabetical-ordering';
 import { InvalidTagPolicyError } from './errors';
 import { compileExclusionList, type ExclusionList } from './exclusion-list';
@@ -48,7 +48,7 @@ export interface TagPolicy {
   readonly kind: TagOrdering['kind'];
   /** The newest candidate, or `undefined` when no tag is a candidate. */
   latest(tags: readonly string[]): string | undefined;
-  /** Candidates newest first, and why every other tag is not one. */
+  /** Candidates newest first, and why every other tag is not one. Throws {@link InvalidTagPolicyError} when a pattern runs past its time limit. */
   rank(tags: readonly string[]): TagRanking;
   /**
    * How two tags order under the policy, ignoring range and eligibility (a version outside the
@@ -163,12 +163,25 @@ class FilteredTagPolicy<K> implements TagPolicy {
     return this.ordering.compareKeys(ka, kb);
   }
 
+  private applyFilter(filter: CompiledFilter, tag: string): string | undefined {
+    try {
+      return applyCompiledTagFilter(filter.regex, filter.spec.extract, tag);
+    } catch (err) {
+      if (!(err instanceof RegexTimeLimitError)) throw err;
+      throw new InvalidTagPolicyError({ field: 'filterTags.pattern', value: filter.spec.pattern, reason: err.message, policy: this.name, cause: err });
+    }
+  }
+
   private evaluate(tag: string): Evaluation<K> {
+    // A listed tag that is not a valid OCI tag can never be requested (the registry client refuses
+    // it), so choosing it would stall the policy for good; reject it like any other non-candidate.
+    const invalid = imageTagProblem(tag);
+    if (invalid !== undefined) return { stage: 'rejected', rejection: { tag, code: 'invalid-tag', message: invalid } };
     const excludedBy = this.exclusions.excludedBy(tag);
     if (excludedBy !== undefined) {
       return { stage: 'rejected', rejection: { tag, code: 'excluded', message: `matches exclusion pattern ${JSON.stringify(excludedBy)}` } };
     }
-    const value = this.filter ? applyCompiledTagFilter(this.filter.regex, this.filter.spec.extract, tag) : tag;
+    const value = this.filter ? this.applyFilter(this.filter, tag) : tag;
     if (value === undefined) {
       return { stage: 'rejected', rejection: { tag, code: 'filtered', message: `does not match filterTags.pattern ${JSON.stringify(this.filter?.spec.pattern)}` } };
     }

@@ -3,6 +3,8 @@
  * same in words for people.
  */
 export type TagRejectionCode =
+  /** Not a valid OCI tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`): a registry listed junk; it can never be requested. */
+  | 'invalid-tag'
   /** Matches an ImageRepository `exclusionList` pattern (signatures, attestations by default). */
   | 'excluded'
   /** Does not match the ImagePolicy's `filterTags.pattern`. */

@@ -99,15 +99,35 @@ export type InvalidResponseProblem =
 export class RegistryInvalidResponseError extends RegistryError {
   override readonly name = 'RegistryInvalidResponseError';
   readonly problem: InvalidResponseProblem;
+  /**
+   * The part of the response at fault: a header (`Content-Type`, `Docker-Content-Digest`, `Link`,
+   * `WWW-Authenticate`), `status`, `body`, or the dotted path of a JSON field (`manifests.0.digest`).
+   */
+  readonly field: string;
   /** HTTP status of the response. */
   readonly status?: number;
 
-  constructor(ctx: RegistryErrorContext, problem: InvalidResponseProblem, detail: string, init: { status?: number; cause?: unknown } = {}) {
+  constructor(ctx: RegistryErrorContext, problem: InvalidResponseProblem, detail: string, init: { status?: number; cause?: unknown; field?: string } = {}) {
     super('registry-invalid-response', ctx, `invalid response (${problem}): ${detail}`, { cause: init.cause });
     this.problem = problem;
+    this.field = init.field ?? DEFAULT_FIELD[problem];
     if (init.status !== undefined) this.status = init.status;
   }
 }
+
+/** Where each kind of problem lives in a response, unless the thrower names a more precise field. */
+const DEFAULT_FIELD: Readonly<Record<InvalidResponseProblem, string>> = {
+  'malformed-json': 'body',
+  schema: 'body',
+  'media-type': 'Content-Type',
+  'digest-mismatch': 'body',
+  'pagination-loop': 'Link',
+  'bad-link': 'Link',
+  'too-large': 'body',
+  'bad-challenge': 'WWW-Authenticate',
+  'insecure-realm': 'WWW-Authenticate',
+  'unexpected-status': 'status',
+};
 
 /** A tag or digest that cannot be requested (`bad tag!`, `sha256:xyz`). Nothing was sent. */
 export class RegistryInvalidReferenceError extends RegistryError {

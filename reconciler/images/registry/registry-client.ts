@@ -245,7 +245,7 @@ export class RepositoryClient {
     const json = parseJsonValue(res, ctx);
     const declared = typeof json === 'object' && json !== null && 'mediaType' in json ? (json as { mediaType?: unknown }).mediaType : undefined;
     if (declared !== undefined && declared !== mediaType) {
-      throw new RegistryInvalidResponseError(ctx, 'media-type', `Content-Type is ${mediaType} but the document says ${JSON.stringify(declared)}`, { status: res.status });
+      throw new RegistryInvalidResponseError(ctx, 'media-type', `Content-Type is ${mediaType} but the document says ${JSON.stringify(declared)}`, { status: res.status, field: 'mediaType' });
     }
     const manifest: FetchedManifest = INDEX_MEDIA_TYPES.includes(mediaType)
       ? { kind: 'index', digest, mediaType, index: validate(imageIndexSchema, json, ctx, res.status) }
@@ -368,7 +368,7 @@ export class RepositoryClient {
 function verifyDigest(body: Buffer, requested: string | undefined, header: string | undefined, ctx: RegistryErrorContext): string {
   const compute = (algorithm: string): string => `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`;
   if (header !== undefined && !DIGEST_PATTERN.test(header)) {
-    throw new RegistryInvalidResponseError(ctx, 'digest-mismatch', `Docker-Content-Digest ${JSON.stringify(header.slice(0, 80))} is not a sha256/sha512 digest`);
+    throw new RegistryInvalidResponseError(ctx, 'digest-mismatch', `Docker-Content-Digest ${JSON.stringify(header.slice(0, 80))} is not a sha256/sha512 digest`, { field: 'Docker-Content-Digest' });
   }
   if (requested !== undefined) {
     const actual = compute(requested.split(':')[0] as string);
@@ -376,7 +376,7 @@ function verifyDigest(body: Buffer, requested: string | undefined, header: strin
   }
   if (header !== undefined) {
     const actual = compute(header.split(':')[0] as string);
-    if (actual !== header) throw new RegistryInvalidResponseError(ctx, 'digest-mismatch', `content has digest ${actual}, but Docker-Content-Digest says ${header}`);
+    if (actual !== header) throw new RegistryInvalidResponseError(ctx, 'digest-mismatch', `content has digest ${actual}, but Docker-Content-Digest says ${header}`, { field: 'Docker-Content-Digest' });
   }
   return requested ?? header ?? compute('sha256');
 }
@@ -398,7 +398,11 @@ function validate<T>(schema: z.ZodType<T>, json: unknown, ctx: RegistryErrorCont
   if (!r.success) {
     const issue = r.error.issues[0];
     const at = issue?.path.length ? issue.path.join('.') : '(document)';
-    throw new RegistryInvalidResponseError(ctx, 'schema', `${at}: ${issue?.message ?? 'does not match the expected schema'}`, { status, cause: r.error });
+    throw new RegistryInvalidResponseError(ctx, 'schema', `${at}: ${issue?.message ?? 'does not match the expected schema'}`, {
+      status,
+      cause: r.error,
+      field: issue?.path.length ? issue.path.join('.') : 'body',
+    });
   }
   return r.data;
 }

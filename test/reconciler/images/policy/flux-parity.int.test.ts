@@ -119,9 +119,13 @@ function bitsOf(value: number): string {
   return view.getBigUint64(0).toString(16);
 }
 
-/** Tags as a registry lists them (distribution sorts them), without duplicates. */
+/**
+ * Tags as a registry lists them (distribution sorts them), without duplicates, and only valid OCI
+ * tags: a registry never lists `.1` or `-x`, and FluxOps rejects such tags (`invalid-tag`) where
+ * Flux would rank them (see test/reconciler/images/bad-inputs.test.ts).
+ */
 function registryOrder(tags: readonly string[]): string[] {
-  return [...new Set(tags)].sort(compareGoStrings);
+  return [...new Set(tags)].filter((t) => /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(t)).sort(compareGoStrings);
 }
 
 // ---------- properties ----------

@@ -19,7 +19,9 @@ describe('latest(): table of policies (Flux semantics)', () => {
     ['rc.10 orders after rc.9 (numeric identifiers)', semver('>=1.0.0-0'), undefined, ['1.0.0-rc.9', '1.0.0-rc.10', '1.0.0-rc.1'], '1.0.0-rc.10'],
     ['rc10 orders before rc9 (strings)', semver('>=1.0.0-0'), undefined, ['1.0.0-rc9', '1.0.0-rc10'], '1.0.0-rc9'],
     ['a release beats its prereleases', semver('>=1.0.0-0'), undefined, ['1.0.0-rc.10', '1.0.0'], '1.0.0'],
-    ['build metadata is ignored; the lexically first spelling wins, like Flux', semver('*'), undefined, ['1.0.0+b2', '1.0.0+b1', 'v1.0.0'], '1.0.0+b1'],
+    // Flux would pick 1.0.0+b1 (build metadata ignored, lexically first spelling), but "+" cannot
+    // be in an OCI tag: such listings are rejected as invalid-tag and the valid spelling wins.
+    ['"+" (build metadata) is not a tag character: the valid spelling wins', semver('*'), undefined, ['1.0.0+b2', '1.0.0+b1', 'v1.0.0'], 'v1.0.0'],
     ['leading zeros (calendar versions)', semver('>=2025.0.0'), undefined, ['v2025.02.03', 'v2025.01.30', '2024.12.31'], 'v2025.02.03'],
     ['caret on 0.x stays in the minor', semver('^0.2.0'), undefined, ['0.2.9', '0.3.0'], '0.2.9'],
     ['tilde, wildcard and hyphen ranges', semver('~1.2 || 2.x || 3.0 - 3.1'), undefined, ['1.2.7', '1.3.0', '2.9.1', '3.1.9', '3.2.0'], '3.1.9'],
