@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
+import { waitFor } from '../../dev/net';
 import { startLocalCluster, type LocalCluster } from '../../dev/cluster';
 import { locateToolchain } from '../../dev/toolchain';
 import { pulumiProcessEnv, resolvePulumiSettings } from '../../stacks/pulumi-env';
@@ -113,7 +114,8 @@ describe('fluxops up / preview / destroy (Automation API, isolated synthesis, ch
   it('destroys what the stack owns', async () => {
     const destroy = await fluxops(['destroy', '--output', 'json']);
     expect(JSON.parse(destroy.stdout).changeSet.entries).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'Deployment/cli-apps/web', action: 'deleted' })]));
-    await expect(cluster.kubectl(['-n', 'cli-apps', 'get', 'deployment', 'web'])).rejects.toThrow(/NotFound/);
+    // Deletion is asynchronous (the garbage collector removes ReplicaSets and Pods first).
+    await waitFor(async () => cluster.kubectl(['-n', 'cli-apps', 'get', 'deployment', 'web']).then(() => false, (e: Error) => /NotFound/.test(e.message)), { timeoutMs: 60_000, what: 'deployment web to be gone' });
   }, 300_000);
 
   it('refuses to deploy without a passphrase for the local backend (preview, a read-only diff, needs none)', async () => {

@@ -144,8 +144,11 @@ describe('Pulumi site stack: `pulumi up` from a laptop (real CLI, real cluster)'
     writeFleet({ gatewayReplicas: 3, gatewayImage: 'registry.local/lab/gateway:1.1.0', withDashboard: false });
     const up = await pulumi(['up', '--yes', '--skip-preview']);
     expect(up.stdout).toMatch(/deleted/);
-    await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'deployment', 'dashboard'])).rejects.toThrow(/NotFound/);
-    await expect(cluster.kubectl(['-n', 'lab-apps', 'get', 'service', 'dashboard'])).rejects.toThrow(/NotFound/);
+    // Deletion is asynchronous (the garbage collector removes the ReplicaSets and Pods first).
+    const gone = async (...args: string[]) =>
+      waitFor(async () => cluster.kubectl(args).then(() => false, (e: Error) => /NotFound/.test(e.message)), { timeoutMs: 60_000, what: `${args.join(' ')} to be gone` });
+    await gone('-n', 'lab-apps', 'get', 'deployment', 'dashboard');
+    await gone('-n', 'lab-apps', 'get', 'service', 'dashboard');
     expect((await kubectlJson('-n', 'lab-apps', 'get', 'deployment', 'gateway')).spec.replicas).toBe(3);
   }, 300_000);
 
