@@ -177,14 +177,17 @@ const tempEntries = () => new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.st
       await new Promise((r) => setTimeout(r, 1000 + random() * 2000));
     };
 
-    for (let i = 1; i <= 5; i++) await event(i);
+    const WARM_UP = Math.min(10, Math.floor(EVENTS / 4));
+    for (let i = 1; i <= WARM_UP; i++) await event(i);
     const warm = { rss: treeRssKiB(pid), files: openFiles(pid), children: descendants(pid), cycles: await cycles(), temp: tempEntries(), ports: listeningPorts([pid]) };
     const samples: number[] = [];
-    for (let i = 6; i <= EVENTS; i++) {
+    for (let i = WARM_UP + 1; i <= EVENTS; i++) {
       await event(i);
       samples.push(treeRssKiB(pid));
     }
-    // Let background work (notifications, drift checks) settle, then measure at rest.
+    // At least 300 reconcile cycles (each a poll of the branch head; most find nothing new), then
+    // let background work (notifications, drift checks) settle and measure at rest.
+    await until('300 reconcile cycles', async () => (await cycles()) >= 300, { timeoutMs: 300_000, context });
     await new Promise((r) => setTimeout(r, 5000));
     const end = { rss: treeRssKiB(pid), files: openFiles(pid), children: descendants(pid), cycles: await cycles(), temp: tempEntries(), ports: listeningPorts([pid]) };
     const report = {
@@ -203,7 +206,11 @@ const tempEntries = () => new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.st
     expect(end.rss).toBeLessThanOrEqual(warm.rss * 1.1);
     expect(end.files).toBeLessThanOrEqual(warm.files + 2);
     expect(end.children).toBeLessThanOrEqual(warm.children);
-    expect([...end.temp].filter((n) => !warm.temp.has(n))).toEqual([]);
+    // Temporary directories come and go (each synthesis child has a throwaway HOME; one waits,
+    // pre-spawned, for the next commit): per kind, no more of them than after warm-up.
+    const kinds = (names: Set<string>) => [...names].reduce<Record<string, number>>((m, n) => ({ ...m, [n.replace(/-[^-]+$/, '')]: (m[n.replace(/-[^-]+$/, '')] ?? 0) + 1 }), {});
+    const grown = Object.entries(kinds(end.temp)).filter(([k, n]) => n > (kinds(warm.temp)[k] ?? 0));
+    expect(grown).toEqual([]);
     expect(end.ports).toEqual(warm.ports);
     expect((await getJson<{ lastAppliedCommit: string }>(`http://${listen}/status`)).lastAppliedCommit).toBe(await head());
 
