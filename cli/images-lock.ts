@@ -304,31 +304,45 @@ export async function editImageLock(opts: ImagesCommandOptions, action: ImagesLo
 
   if (opts.push) return pushEdit(opts.push, lockPath, local.lock, update, action, notes);
 
-  const commit = opts.commit ?? true;
-  const checkout = commit ? await UserCheckout.open(configDir) : undefined;
-  if (checkout) {
-    const state = await checkout.fileState(lockPath);
-    if (state === 'modified' || state === 'untracked') {
-      throw new ImagesCommandError({
-        problem: 'lock-file-modified',
-        policy: action.policy,
-        message: `${lockPath} has uncommitted changes; commit or stash them first, or use --no-commit to only edit the file`,
-      });
-    }
-    await checkout.identity();
-  }
+  const checkout = (opts.commit ?? true) ? await openLockCheckout(configDir, lockPath, action.policy) : undefined;
   const rewrite = updateLockText(local.text, [update], { source: lockPath });
   const base = { action, lockFile: lockPath, changed: rewrite.changed, holds: rewrite.holds, badTags: rewrite.badTags, notes };
   if (!rewrite.changed) return base;
   const message = lockNotesMessage(rewrite) as string;
-  writeAtomically(lockPath, rewrite.text);
-  if (!checkout) return { ...base, message };
+  const commit = await writeLockFile(checkout, lockPath, local.text, rewrite.text, message);
+  return { ...base, message, ...(commit ? { commit } : {}) };
+}
+
+/**
+ * The user's checkout the lock is committed in, after checking the lock file has no uncommitted
+ * changes (a commit would take them along) and that git knows who the user is.
+ */
+export async function openLockCheckout(configDir: string, lockPath: string, policy?: string): Promise<UserCheckout> {
+  const checkout = await UserCheckout.open(configDir);
+  const state = await checkout.fileState(lockPath);
+  if (state === 'modified' || state === 'untracked') {
+    throw new ImagesCommandError({
+      problem: 'lock-file-modified',
+      ...(policy !== undefined ? { policy } : {}),
+      message: `${lockPath} has uncommitted changes; commit or stash them first, or use --no-commit to only edit the file`,
+    });
+  }
+  await checkout.identity();
+  return checkout;
+}
+
+/**
+ * Writes the new lock text and, with a checkout, commits exactly that file; returns the commit.
+ * A refused commit (a hook, signing) puts the file back as it was and rethrows.
+ */
+export async function writeLockFile(checkout: UserCheckout | undefined, lockPath: string, before: string | undefined, text: string, message: string): Promise<string | undefined> {
+  writeAtomically(lockPath, text);
+  if (!checkout) return undefined;
   try {
-    return { ...base, message, commit: await checkout.commitFile(lockPath, message) };
+    return await checkout.commitFile(lockPath, message);
   } catch (err) {
-    // The commit was refused (a hook, signing): the file goes back to what it was.
-    if (local.text === undefined) fs.rmSync(lockPath, { force: true });
-    else writeAtomically(lockPath, local.text);
+    if (before === undefined) fs.rmSync(lockPath, { force: true });
+    else writeAtomically(lockPath, before);
     throw err;
   }
 }

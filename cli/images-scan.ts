@@ -3,11 +3,10 @@ import * as path from 'node:path';
 
 import { DEFAULT_COMMIT_MESSAGE_TEMPLATE } from '../constructs/image-update-automation';
 import { IMAGE_LOCK_FILE } from '../constructs/lock';
-import { UserCheckout } from '../reconciler/git';
 import { scanImages, type PolicyScan, type ScanFailure } from '../reconciler/images/automation';
 import { renderCommitMessage, updateLockText } from '../reconciler/images/lock';
 import { RegistryClient, parseDockerConfigText } from '../reconciler/images/registry';
-import { ImagesCommandError, loadFleetView, readLock, writeAtomically, type ImagesCommandOptions } from './images-lock';
+import { ImagesCommandError, loadFleetView, openLockCheckout, readLock, writeLockFile, type ImagesCommandOptions } from './images-lock';
 
 /** Options of {@link scanLocalImages}. */
 export interface ImagesScanOptions extends ImagesCommandOptions {
@@ -75,30 +74,15 @@ export async function scanLocalImages(opts: ImagesScanOptions): Promise<ImagesSc
     // Half a scan is not a basis for a commit: a policy that could not be checked might be the one that matters.
     throw new ImagesCommandError({ problem: 'invalid-argument', message: `nothing written: ${failures.length} polic${failures.length === 1 ? 'y' : 'ies'} could not be scanned (${failures.map((f) => `${f.policy}: ${f.error.message}`).join('; ')})` });
   }
-  const commit = opts.commit ?? true;
-  const checkout = commit ? await UserCheckout.open(configDir) : undefined;
-  if (checkout) {
-    const state = await checkout.fileState(lockPath);
-    if (state === 'modified' || state === 'untracked') {
-      throw new ImagesCommandError({ problem: 'lock-file-modified', message: `${lockPath} has uncommitted changes; commit or stash them first, or use --no-commit to only edit the file` });
-    }
-    await checkout.identity();
-  }
+  const checkout = (opts.commit ?? true) ? await openLockCheckout(configDir, lockPath) : undefined;
   const rewrite = updateLockText(local.text, scans.filter((s) => s.update).map((s) => s.update!), { source: lockPath });
   if (!rewrite.changed) return base;
   const message = renderCommitMessage(
     { automationName: 'fluxops-cli', namespace: 'flux-system', messageTemplate: DEFAULT_COMMIT_MESSAGE_TEMPLATE },
     { lockFile: checkout ? checkout.relative(lockPath) : path.basename(lockPath), lock: rewrite.changes },
   );
-  writeAtomically(lockPath, rewrite.text);
-  if (!checkout) return { ...base, written: true, ...(message ? { message } : {}) };
-  try {
-    return { ...base, written: true, ...(message ? { message } : {}), commit: await checkout.commitFile(lockPath, message ?? 'images: update the lock') };
-  } catch (err) {
-    if (local.text === undefined) fs.rmSync(lockPath, { force: true });
-    else writeAtomically(lockPath, local.text);
-    throw err;
-  }
+  const commit = await writeLockFile(checkout, lockPath, local.text, rewrite.text, message ?? 'images: update the lock');
+  return { ...base, written: true, ...(message ? { message } : {}), ...(commit ? { commit } : {}) };
 }
 
 function failureData(f: ScanFailure): ImagesScanResult['failures'][number] {

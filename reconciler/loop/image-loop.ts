@@ -239,8 +239,7 @@ export class ImageAutomationLoop {
           if (err instanceof SynthesisError && err.kind === 'invalid-lock') return this.opts.synthesizer.synthesize(head, 'lenient');
           throw err;
         });
-        const lockPath = path.join(configDir, IMAGE_LOCK_FILE);
-        const lock = fs.existsSync(lockPath) ? parseImageLock(fs.readFileSync(lockPath, 'utf8'), `${this.opts.source.url}@${head.slice(0, 12)}:${IMAGE_LOCK_FILE}`) : emptyImageLock();
+        const lock = this.readLock(configDir, head) ?? emptyImageLock();
         this.cached = { commit: head, synth, lock };
       }
       const { synth, lock } = this.cached;

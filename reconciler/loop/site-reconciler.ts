@@ -12,6 +12,7 @@ import { refId, type KubeClient, type KubeObject, type ObjectRef } from '../clus
 import type { ImageUse } from '../../constructs/synth/synthesize';
 import { applySite, type ApplySiteResult } from '../deploy/apply-site';
 import { waitForHealth, type ObjectHealth } from '../deploy/health';
+import { workloadRef } from '../images/rollback/plan-rollback';
 import { DryRunRejectedError } from '../deploy/diff-site';
 import { DowngradeRefusedError, findDowngrades, refuseDowngrades } from '../deploy/no-downgrade';
 import { CoalescingTrigger } from '../source/coalescing-trigger';
@@ -387,10 +388,7 @@ export class SiteReconciler {
     const appliedAt = status.lastAppliedAt ? Date.parse(status.lastAppliedAt) : Date.now();
     const timeouts = rollbackTimeouts(siteSynth.images, synth.policies);
     const refs = new Map<string, ObjectRef>();
-    for (const u of siteSynth.images) {
-      const ref = { apiVersion: u.object.apiVersion, kind: u.object.kind, ...(u.object.namespace ? { namespace: u.object.namespace } : {}), name: u.object.name };
-      refs.set(refId(ref), ref);
-    }
+    for (const ref of siteSynth.images.map(workloadRef)) refs.set(refId(ref), ref);
     const remaining: Record<string, number> = {};
     for (const id of refs.keys()) remaining[id] = Math.max(0, appliedAt + (timeouts[id] ?? this.opts.healthTimeoutMs ?? 300_000) - Date.now());
     const failed = (await waitForHealth(this.opts.kube, [...refs.values()], { timeoutsMs: remaining })).filter((h) => h.status === 'failed');
@@ -466,7 +464,7 @@ function rollbackTimeouts(images: readonly ImageUse[], policies: readonly Policy
     const rollback = byName.get(use.policy)?.rollback;
     if (rollback === false) continue;
     const ms = rollback?.timeoutMs ?? 300_000;
-    const id = refId({ kind: use.object.kind, ...(use.object.namespace ? { namespace: use.object.namespace } : {}), name: use.object.name });
+    const id = refId(workloadRef(use));
     out[id] = Math.min(out[id] ?? ms, ms);
   }
   return out;

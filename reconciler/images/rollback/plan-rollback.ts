@@ -1,5 +1,6 @@
 import { findLockEntry, lockBadTags, type ImageLock, type ImageLockEntry } from '../../../constructs/lock';
 import type { ImageUse } from '../../../constructs/synth/synthesize';
+import { refId, type ObjectRef } from '../../cluster/kube-client';
 import type { PodFailure } from '../../deploy/health';
 import type { LockUpdate } from '../lock';
 
@@ -65,7 +66,10 @@ export interface RollbackDecision {
   readonly skipped: readonly RollbackSkip[];
 }
 
-const objectId = (u: ImageUse): string => `${u.object.kind}/${u.object.namespace ?? ''}/${u.object.name}`.replace(/\/\//, '/');
+/** The workload holding an image, as a reference (its id is what health checks report). */
+export function workloadRef(u: ImageUse): ObjectRef {
+  return { apiVersion: u.object.apiVersion, kind: u.object.kind, ...(u.object.namespace ? { namespace: u.object.namespace } : {}), name: u.object.name };
+}
 
 /**
  * Decides which image updates to roll back after a failed rollout. Pure.
@@ -78,10 +82,10 @@ const objectId = (u: ImageUse): string => `${u.object.kind}/${u.object.namespace
  * never "fixed" by changing the image.
  */
 export function planRollbacks(opts: PlanRollbacksOptions): RollbackDecision {
-  const unhealthy = new Map(opts.unhealthy.map((u) => [u.id.replace(/\/\//, '/'), u]));
+  const unhealthy = new Map(opts.unhealthy.map((u) => [u.id, u]));
   const byPolicy = new Map<string, { uses: ImageUse[]; objects: UnhealthyObject[] }>();
   for (const use of opts.images) {
-    const failed = unhealthy.get(objectId(use));
+    const failed = unhealthy.get(refId(workloadRef(use)));
     if (!failed) continue;
     const slot = byPolicy.get(use.policy) ?? { uses: [], objects: [] };
     slot.uses.push(use);
