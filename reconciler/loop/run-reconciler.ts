@@ -56,12 +56,7 @@ export interface StartReconcilerOptions {
  * `/metrics`, push webhooks) and JSON logs, then starts it.
  */
 export async function startReconciler(opts: StartReconcilerOptions): Promise<RunningReconciler> {
-  const cfg = opts.config;
-  const logger = opts.logger ?? pino({ base: { site: cfg.site }, level: cfg.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
-  const settings = opts.settings ?? resolvePulumiSettings({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}) });
-  if (!cfg.dryRun) requirePassphrase(settings);
-  const kubeconfigContents = cfg.kubeconfig ? fs.readFileSync(cfg.kubeconfig, 'utf8') : undefined;
-  const kube = await KubeClient.connect({ ...(kubeconfigContents !== undefined ? { kubeconfigContents } : {}), ...(cfg.context ? { context: cfg.context } : {}) });
+  const { cfg, logger, settings, kubeconfigContents, kube } = await connectSite(opts);
   const metrics = new ReconcilerMetrics();
   metrics.initSite?.(cfg.site);
   // One synthesis child waits, loaded, for the next commit (the loops share it).
@@ -84,22 +79,10 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
     onSynthesized: (_commit, result) => hub.useAlerts(result.alerts),
   });
   const reconciler = new SiteReconciler({
-    site: cfg.site,
-    source,
-    configPath: cfg.repository.path,
-    kube,
-    ...(kubeconfigContents !== undefined ? { kubeconfig: kubeconfigContents } : {}),
-    ...(cfg.context ? { context: cfg.context } : {}),
-    settings,
-    workDir,
-    identity: reconcilerIdentity(settings.stateDir, cfg.site),
+    ...siteOptions({ cfg, logger, settings, kubeconfigContents, kube }, source),
     intervalMs: parseDuration(cfg.interval, 'interval', 'settings'),
     driftIntervalMs: parseDuration(cfg.driftInterval, 'driftInterval', 'settings'),
-    dryRun: cfg.dryRun,
-    healthTimeoutMs: parseDuration(cfg.healthTimeout, 'healthTimeout', 'settings'),
-    logger,
     metrics,
-    fleetEnv: cfg.fleetEnv,
     synthesizer,
     onEvent,
     // Health-gated roll-back: the image loop (it holds the Git credentials) reverts the update.
@@ -189,34 +172,48 @@ export async function startReconciler(opts: StartReconcilerOptions): Promise<Run
 
 /** One reconciliation, for `fluxops reconcile --once`. */
 export async function reconcileOnce(opts: Omit<StartReconcilerOptions, 'serve'>): Promise<RunOutcome> {
-  const cfg = opts.config;
-  const logger = opts.logger ?? pino({ base: { site: cfg.site }, level: cfg.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
-  const settings = opts.settings ?? resolvePulumiSettings({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}) });
-  if (!cfg.dryRun) requirePassphrase(settings);
-  const kubeconfigContents = cfg.kubeconfig ? fs.readFileSync(cfg.kubeconfig, 'utf8') : undefined;
-  const kube = await KubeClient.connect({ ...(kubeconfigContents !== undefined ? { kubeconfigContents } : {}), ...(cfg.context ? { context: cfg.context } : {}) });
+  const { cfg, logger, settings, kubeconfigContents, kube } = await connectSite(opts);
   try {
     const source = await opts.sourceFactory(cfg, path.join(settings.stateDir, 'git'), logger);
     const reconciler = new SiteReconciler({
-      site: cfg.site,
-      source,
-      configPath: cfg.repository.path,
-      kube,
-      ...(kubeconfigContents !== undefined ? { kubeconfig: kubeconfigContents } : {}),
-      ...(cfg.context ? { context: cfg.context } : {}),
-      settings,
-      workDir: path.join(settings.stateDir, 'workspaces', cfg.site),
-      identity: reconcilerIdentity(settings.stateDir, cfg.site),
-      dryRun: cfg.dryRun,
-      healthTimeoutMs: parseDuration(cfg.healthTimeout, 'healthTimeout', 'settings'),
-      logger,
-      fleetEnv: cfg.fleetEnv,
+      ...siteOptions({ cfg, logger, settings, kubeconfigContents, kube }, source),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     });
     return await reconciler.runOnce();
   } finally {
     kube.close();
   }
+}
+
+/** What both entry points set up first: settings, logger, Pulumi settings (passphrase checked), the cluster client. */
+async function connectSite(opts: Omit<StartReconcilerOptions, 'serve'>) {
+  const cfg = opts.config;
+  const logger = opts.logger ?? pino({ base: { site: cfg.site }, level: cfg.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  const settings = opts.settings ?? resolvePulumiSettings({ ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}) });
+  if (!cfg.dryRun) requirePassphrase(settings);
+  const kubeconfigContents = cfg.kubeconfig ? fs.readFileSync(cfg.kubeconfig, 'utf8') : undefined;
+  const kube = await KubeClient.connect({ ...(kubeconfigContents !== undefined ? { kubeconfigContents } : {}), ...(cfg.context ? { context: cfg.context } : {}) });
+  return { cfg, logger, settings, kubeconfigContents, kube };
+}
+
+/** The SiteReconciler options both entry points share. */
+function siteOptions(c: Awaited<ReturnType<typeof connectSite>>, source: ConfigSource) {
+  const { cfg, settings } = c;
+  return {
+    site: cfg.site,
+    source,
+    configPath: cfg.repository.path,
+    kube: c.kube,
+    ...(c.kubeconfigContents !== undefined ? { kubeconfig: c.kubeconfigContents } : {}),
+    ...(cfg.context ? { context: cfg.context } : {}),
+    settings,
+    workDir: path.join(settings.stateDir, 'workspaces', cfg.site),
+    identity: reconcilerIdentity(settings.stateDir, cfg.site),
+    dryRun: cfg.dryRun,
+    healthTimeoutMs: parseDuration(cfg.healthTimeout, 'healthTimeout', 'settings'),
+    logger: c.logger,
+    fleetEnv: cfg.fleetEnv,
+  };
 }
 
 /**
